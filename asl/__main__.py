@@ -1,0 +1,3 @@
+from asl.cli import main
+
+main()

@@ -1,0 +1,78 @@
+"""ASL errors and the one function that decides whether a Retrier or Catcher matches one.
+
+An ASL error is a name (``States.Timeout``, ``PaymentDeclined``) and a cause string.
+Everything that fails inside an execution is turned into a :class:`StatesError` so that
+Retry, Catch and the final result all see the same two strings AWS would report.
+"""
+
+from __future__ import annotations
+
+ALL = "States.ALL"
+TASK_FAILED = "States.TaskFailed"
+RUNTIME = "States.Runtime"
+TIMEOUT = "States.Timeout"
+HEARTBEAT_TIMEOUT = "States.HeartbeatTimeout"
+DATA_LIMIT_EXCEEDED = "States.DataLimitExceeded"
+QUERY_EVALUATION_ERROR = "States.QueryEvaluationError"
+RESULT_PATH_MATCH_FAILURE = "States.ResultPathMatchFailure"
+EXCEED_TOLERATED_FAILURE_THRESHOLD = "States.ExceedToleratedFailureThreshold"
+ITEM_READER_FAILED = "States.ItemReaderFailed"
+RESULT_WRITER_FAILED = "States.ResultWriterFailed"
+BRANCH_FAILED = "States.BranchFailed"
+PERMISSIONS = "States.Permissions"
+
+#: Every ``States.*`` name a definition may list in ErrorEquals.
+KNOWN_STATES_ERRORS = frozenset({
+    ALL, TASK_FAILED, RUNTIME, TIMEOUT, HEARTBEAT_TIMEOUT, DATA_LIMIT_EXCEEDED,
+    QUERY_EVALUATION_ERROR, RESULT_PATH_MATCH_FAILURE, EXCEED_TOLERATED_FAILURE_THRESHOLD,
+    ITEM_READER_FAILED, RESULT_WRITER_FAILED, BRANCH_FAILED, PERMISSIONS,
+    "States.ParameterPathFailure", "States.IntrinsicFailure", "States.NoChoiceMatched",
+    "States.Http.Socket",
+})
+
+
+class StatesError(Exception):
+    """An ASL error: ``error`` is the Error name, ``cause`` the Cause string."""
+
+    def __init__(self, error: str, cause: str = "") -> None:
+        super().__init__(error, cause)
+        self.error = error
+        self.cause = cause
+
+    def __str__(self) -> str:
+        return f"{self.error}: {self.cause}" if self.cause else self.error
+
+    def error_output(self) -> dict:
+        """The Error Output a Catcher passes on: ``{"Error": ..., "Cause": ...}``."""
+        return {"Error": self.error, "Cause": self.cause}
+
+
+class TaskFailed(StatesError):
+    """Raise from a resource callable to fail the task with exactly this Error and Cause.
+
+    >>> raise TaskFailed("PaymentDeclined", "card declined")  # doctest: +SKIP
+    """
+
+
+def is_recoverable(error: str) -> bool:
+    """States.Runtime is neither retried nor caught, even when a rule names it (AWS)."""
+    return error != RUNTIME
+
+
+def matches(error_equals, error: str) -> bool:
+    """Whether a Retrier's or Catcher's ``ErrorEquals`` list matches ``error``.
+
+    AWS rules: names match exactly and case-sensitively; ``States.ALL`` matches every
+    error but ``States.Runtime`` and ``States.DataLimitExceeded`` (which must be named);
+    ``States.TaskFailed`` matches every error but ``States.Timeout`` (and the two above);
+    nothing ever matches ``States.Runtime``.
+    """
+    if error == RUNTIME:
+        return False
+    if error in error_equals:
+        return True
+    if error == DATA_LIMIT_EXCEEDED:
+        return False
+    if ALL in error_equals:
+        return True
+    return TASK_FAILED in error_equals and error != TIMEOUT
