@@ -28,15 +28,11 @@ import operator
 import re
 from typing import Any, Callable
 
-from asl.errors import RUNTIME, StatesError
+from asl.errors import RUNTIME, RUNTIME_CAUSE_PREFIX, StatesError
 from asl.jsonpath import PathNotFound, PathSyntaxError, compile_path
 from asl.timestamps import timestamp_key
 
 Predicate = Callable[[Any, Any], bool]
-
-#: AWS prefixes the cause of every ``States.Runtime`` raised inside a state with this
-#: (``state`` = the state's name, ``event_id`` = the id of its ``...StateEntered`` event).
-RUNTIME_CAUSE_PREFIX = "An error occurred while executing the state '{state}' (entered at the event id #{event_id}). "
 
 #: The cause, after the prefix, when no Choice Rule matched and there is no Default.
 NO_CHOICE_MATCHED_DETAIL = "Failed to transition out of the state. The state does not point to a next state."
@@ -71,7 +67,9 @@ _TYPE_TESTS = {
 
 def no_choice_matched(state: str, event_id: int) -> StatesError:
     """The error AWS fails the execution with when no rule matched and there is no Default."""
-    return StatesError(RUNTIME, NO_CHOICE_MATCHED_CAUSE.format(state=state, event_id=event_id))
+    error = StatesError(RUNTIME, NO_CHOICE_MATCHED_CAUSE.format(state=state, event_id=event_id))
+    error.located = True   # the cause already names the state
+    return error
 
 
 def compile_rule(rule: dict) -> Predicate:

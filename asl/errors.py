@@ -21,6 +21,10 @@ RESULT_WRITER_FAILED = "States.ResultWriterFailed"
 BRANCH_FAILED = "States.BranchFailed"
 PERMISSIONS = "States.Permissions"
 
+#: AWS prefixes the cause of every States.Runtime and States.QueryEvaluationError raised
+#: inside a state with this (``event_id`` is the id of the state's ...StateEntered event).
+RUNTIME_CAUSE_PREFIX = "An error occurred while executing the state '{state}' (entered at the event id #{event_id}). "
+
 #: Every ``States.*`` name a definition may list in ErrorEquals.
 KNOWN_STATES_ERRORS = frozenset({
     ALL, TASK_FAILED, RUNTIME, TIMEOUT, HEARTBEAT_TIMEOUT, DATA_LIMIT_EXCEEDED,
@@ -33,6 +37,9 @@ KNOWN_STATES_ERRORS = frozenset({
 
 class StatesError(Exception):
     """An ASL error: ``error`` is the Error name, ``cause`` the Cause string."""
+
+    #: True once the cause carries RUNTIME_CAUSE_PREFIX (or must never get it).
+    located = False
 
     def __init__(self, error: str, cause: str = "") -> None:
         super().__init__(error, cause)

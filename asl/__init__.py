@@ -1,0 +1,23 @@
+"""asl: run Amazon States Language (AWS Step Functions) state machines offline, in-process.
+
+    import asl
+    sm = asl.StateMachine(definition)
+    result = sm.execute({"order_id": "o-1"}, resources={"saga-reserve": reserve})
+    result.status, result.output, result.error, result.cause, result.history
+"""
+
+from asl.clock import RealClock, VirtualClock
+from asl.errors import StatesError, TaskFailed
+from asl.execution import Execution, ExecutionResult
+from asl.machine import MissingResourceError, StateMachine, UnsupportedDefinition
+from asl.resources import TaskContext
+from asl.validation import Diagnostic, ValidationError, validate
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "StateMachine", "Execution", "ExecutionResult", "TaskContext",
+    "VirtualClock", "RealClock",
+    "TaskFailed", "StatesError", "MissingResourceError", "UnsupportedDefinition",
+    "validate", "Diagnostic", "ValidationError",
+]

@@ -1,0 +1,115 @@
+"""Time, injected: the real clock, and a virtual one for tests.
+
+An execution never calls ``time`` directly: Wait states, Retry back-off, timeouts,
+``$$.State.EnteredTime`` and history timestamps all go through a clock.
+
+Clocks *fork*: each Parallel branch and Map iteration gets its own view of time, so that
+under the :class:`VirtualClock` two branches that each wait 10 s take 10 s together, not
+20 s, exactly as they would on AWS. The parent then resumes at the latest branch's time.
+"""
+
+from __future__ import annotations
+
+import random
+import threading
+import time
+from dataclasses import dataclass
+
+
+class Interrupted(Exception):
+    """A sleep was cut short because the execution was stopped or timed out."""
+
+
+@dataclass(frozen=True)
+class RecordedWait:
+    """One wait the VirtualClock skipped: who waited, why, and for how long."""
+
+    state: str
+    kind: str             # "Wait", "Retry" or "Task" (a task's simulated duration)
+    seconds: float        # the delay actually applied (after MaxDelaySeconds and jitter)
+    intended: float       # the delay before jitter
+    at: float             # virtual epoch seconds when the wait started
+
+
+class RealClock:
+    """Wall-clock time; sleeps really sleep (interruptibly)."""
+
+    virtual = False
+
+    def time(self) -> float:
+        return time.time()
+
+    def sleep(self, seconds: float, *, state: str = "", kind: str = "Wait",
+              intended: float | None = None, cancel: threading.Event | None = None) -> None:
+        if seconds <= 0:
+            return
+        if cancel is None:
+            time.sleep(seconds)
+        elif cancel.wait(seconds):
+            raise Interrupted()
+
+    def fork(self) -> "RealClock":
+        return self
+
+    def join(self, forks) -> None:
+        pass
+
+    def jitter(self, upper: float) -> float:
+        return random.uniform(0, upper)
+
+
+class VirtualClock:
+    """Simulated time: waits return at once, advance the clock and are recorded.
+
+    ``VirtualClock(start=0.0, seed=0)``: ``start`` is the epoch second the clock starts at
+    (default: the real time when it is made), ``seed`` drives JitterStrategy FULL so a
+    test can assert on an exact retry schedule. ``waits`` lists every wait skipped, in
+    the order the waits started.
+    """
+
+    virtual = True
+
+    def __init__(self, start: float | None = None, seed: int | None = 0) -> None:
+        self._now = time.time() if start is None else float(start)
+        self._random = random.Random(seed)
+        self._lock = threading.Lock()
+        self.waits: list[RecordedWait] = []
+
+    def time(self) -> float:
+        return self._now
+
+    def sleep(self, seconds: float, *, state: str = "", kind: str = "Wait",
+              intended: float | None = None, cancel: threading.Event | None = None) -> None:
+        if cancel is not None and cancel.is_set():
+            raise Interrupted()
+        seconds = max(0.0, seconds)
+        with self._lock:
+            self.waits.append(RecordedWait(state, kind, seconds,
+                                           seconds if intended is None else intended, self._now))
+        self._now += seconds
+
+    def advance(self, seconds: float) -> None:
+        """Move time forward, as if something outside the machine took that long."""
+        self._now += max(0.0, seconds)
+
+    def fork(self) -> "VirtualClock":
+        child = VirtualClock.__new__(VirtualClock)
+        child._now = self._now
+        child._random = self._random
+        child._lock = self._lock
+        child.waits = self.waits
+        return child
+
+    def join(self, forks) -> None:
+        for f in forks:
+            if f._now > self._now:
+                self._now = f._now
+
+    def jitter(self, upper: float) -> float:
+        with self._lock:
+            return self._random.uniform(0, upper)
+
+    @property
+    def schedule(self) -> list[tuple[str, str, float]]:
+        """The waits as ``(state, kind, seconds)`` tuples: handy in assertions."""
+        return [(w.state, w.kind, w.seconds) for w in self.waits]

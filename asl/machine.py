@@ -1,0 +1,125 @@
+"""``StateMachine``: load -> validate -> compile, once; then execute as often as you like.
+
+A StateMachine is immutable once built and holds no per-execution state, so one instance
+may run many executions at once, from many threads.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from asl.execution import Execution, ExecutionResult, Identity, copy_json, new_run
+from asl.resources import can_resolve, parse_resource
+from asl.states import CompileOptions, UnsupportedDefinition, compile_scope
+
+__all__ = ["StateMachine", "MissingResourceError", "UnsupportedDefinition"]
+
+
+class MissingResourceError(LookupError):
+    """Task states whose Resource has no callable in the resources mapping.
+
+    ``missing`` lists ``(state name, resource)`` pairs, every one of them.
+    """
+
+    def __init__(self, missing: list[tuple[str, str]]) -> None:
+        self.missing = missing
+        lines = "\n".join(f"  state '{s}': resource '{r}'" for s, r in missing)
+        super().__init__(f"no callable registered for {len(missing)} task resource(s):\n{lines}")
+
+
+def _task_resources(definition: dict):
+    """Every (state name, ResourceSpec, Parameters template) at any depth."""
+    for name, state in definition.get("States", {}).items():
+        kind = state.get("Type")
+        if kind == "Task":
+            yield name, parse_resource(state["Resource"]), state.get("Parameters")
+        elif kind == "Parallel":
+            for branch in state.get("Branches", ()):
+                yield from _task_resources(branch)
+        elif kind == "Map":
+            yield from _task_resources(state.get("ItemProcessor") or state.get("Iterator") or {})
+            for field in ("ItemReader", "ResultWriter"):
+                if "Resource" in state.get(field, {}):
+                    yield (name, parse_resource(state[field]["Resource"]),
+                           state[field].get("Parameters"))
+
+
+class StateMachine:
+    """A compiled ASL state machine.
+
+    ``definition`` is a dict, JSON or YAML text. It is validated first
+    (:class:`asl.ValidationError` lists every problem) and compiled once.
+    ``name``, ``region``, ``account`` and ``role_arn`` make the ARNs that ``$$`` and the
+    history report.
+    """
+
+    def __init__(self, definition: Any, *, name: str = "StateMachine",
+                 region: str = "us-east-1", account: str = "123456789012",
+                 role_arn: str | None = None, substitutions: dict | None = None) -> None:
+        from asl.definition import load_definition
+        from asl.validation import ValidationError, validate
+
+        definition = load_definition(definition, substitutions)
+        problems = [d for d in validate(definition) if d.severity == "ERROR"]
+        if problems:
+            raise ValidationError(problems)
+        self._definition = definition
+        language = definition.get("QueryLanguage", "JSONPath")
+        self._scope = compile_scope(definition, CompileOptions(language))
+        self._timeout = definition.get("TimeoutSeconds")
+        self._tasks = tuple(_task_resources(definition))
+        role_arn = role_arn or f"arn:aws:iam::{account}:role/StepFunctions-{name}-role"
+        self.identity = Identity(name, region, account, role_arn)
+
+    @classmethod
+    def from_file(cls, path: str | Path, **options) -> "StateMachine":
+        """Build from a ``.json``, ``.yaml`` or ``.yml`` file."""
+        return cls(Path(path), **options)
+
+    @property
+    def name(self) -> str:
+        return self.identity.state_machine_name
+
+    @property
+    def arn(self) -> str:
+        return self.identity.state_machine_arn
+
+    @property
+    def definition(self) -> dict:
+        """A copy of the (substituted) definition this machine was built from."""
+        return json.loads(json.dumps(self._definition))
+
+    def missing_resources(self, resources: dict | None) -> list[tuple[str, str]]:
+        """The (state, resource) pairs that ``resources`` has no callable for."""
+        resources = resources or {}
+        return [(name, spec.resource) for name, spec, parameters in self._tasks
+                if not can_resolve(spec, resources, parameters)]
+
+    def _prepare(self, input_value, resources, clock, name, concurrency, synchronous) -> Execution:
+        missing = self.missing_resources(resources)
+        if missing:
+            raise MissingResourceError(missing)
+        input_value = {} if input_value is None else copy_json(input_value)
+        return new_run(self.identity, self._scope, input_value, resources or {}, clock=clock,
+                       name=name, concurrency=concurrency, timeout=self._timeout,
+                       synchronous=synchronous)
+
+    def execute(self, input: Any = None, resources: dict | None = None, *, clock=None,
+                name: str | None = None, concurrency: str = "threads") -> ExecutionResult:
+        """Run to the end on this thread and return the result (never raises for anything
+        the tasks do: failures are in ``result.status/error/cause``).
+
+        ``clock``: :class:`asl.VirtualClock` to skip waits; ``name``: the execution name;
+        ``concurrency="sequential"`` runs Parallel branches and Map iterations in order.
+        Raises :class:`MissingResourceError` before starting if a Task has no callable.
+        """
+        return self._prepare(input, resources, clock, name, concurrency, True)._execute()
+
+    def start(self, input: Any = None, resources: dict | None = None, *, clock=None,
+              name: str | None = None, concurrency: str = "threads") -> Execution:
+        """Start on a background thread; returns the :class:`Execution` handle."""
+        execution = self._prepare(input, resources, clock, name, concurrency, False)
+        execution._start_thread()
+        return execution

@@ -1,0 +1,241 @@
+"""Task resources: which Python callable a ``Resource`` runs, and how AWS shapes the call.
+
+A resources mapping goes from names to callables. A Task's callable is found by:
+
+1. its exact ``Resource`` string;
+2. for a Lambda function ARN (``arn:aws:lambda:...:function:NAME[:alias|version]``), the
+   function name ``NAME``;
+3. for ``arn:aws:states:::lambda:invoke`` (any pattern suffix), the ``FunctionName``
+   parameter, exactly, then the function name inside it;
+4. for an activity ARN, the activity name.
+
+A callable takes the task's effective input and returns a JSON value. If it accepts a
+second parameter it also gets a :class:`TaskContext` (the ``$$`` object, the task
+token, ``heartbeat()``...). ``async def`` callables are awaited.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import json
+import re
+import traceback
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable
+
+from asl.errors import StatesError, TaskFailed
+
+_LAMBDA_ARN = re.compile(r"^arn:aws[\w-]*:lambda:[^:]*:[^:]*:function:([^:]+)(?::([^:]+))?$")
+_ACTIVITY_ARN = re.compile(r"^arn:aws[\w-]*:states:[^:]*:[^:]*:activity:(.+)$")
+_INTEGRATION = re.compile(r"^arn:aws[\w-]*:states:::(.+?)(\.sync(?::\d+)?|\.waitForTaskToken)?$")
+
+_PACKAGE_DIR = str(Path(__file__).resolve().parent)
+
+LAMBDA = "lambda"                 # plain Lambda function ARN: bare payload in and out
+LAMBDA_INVOKE = "lambda:invoke"   # optimised integration: Payload in, wrapped response out
+ACTIVITY = "activity"
+INTEGRATION = "integration"       # any other arn:aws:states:::service:api
+OTHER = "other"                   # a name that only the resources mapping knows
+
+
+@dataclass(frozen=True)
+class ResourceSpec:
+    """A Task's ``Resource`` string, understood once at load time."""
+
+    resource: str
+    kind: str
+    pattern: str            # "", "sync" or "waitForTaskToken"
+    name: str | None        # function or activity name, when the ARN carries one
+    resource_type: str      # for TaskScheduled: "lambda", "dynamodb", "aws-sdk:s3", ...
+    resource_api: str       # for TaskScheduled: "invoke", "putItem", "invoke.waitForTaskToken"
+
+    @property
+    def waits_for_token(self) -> bool:
+        return self.pattern == "waitForTaskToken"
+
+
+def parse_resource(resource: str) -> ResourceSpec:
+    """Classify a Resource string (never fails: unknown strings map by exact name)."""
+    m = _LAMBDA_ARN.match(resource)
+    if m:
+        return ResourceSpec(resource, LAMBDA, "", m.group(1), "lambda", "invoke")
+    m = _ACTIVITY_ARN.match(resource)
+    if m:
+        return ResourceSpec(resource, ACTIVITY, "", m.group(1), "activity", m.group(1))
+    m = _INTEGRATION.match(resource)
+    if m:
+        service_api, suffix = m.group(1), m.group(2) or ""
+        pattern = "" if not suffix else ("waitForTaskToken" if "waitForTaskToken" in suffix else "sync")
+        service, _, api = service_api.rpartition(":")
+        kind = LAMBDA_INVOKE if service_api == "lambda:invoke" else INTEGRATION
+        return ResourceSpec(resource, kind, pattern, None, service or service_api,
+                            api + suffix)
+    return ResourceSpec(resource, OTHER, "", None, "other", resource)
+
+
+def function_name(name_or_arn: str) -> str:
+    """``saga-charge`` from ``saga-charge``, ``...:function:saga-charge`` or ``...:saga-charge:prod``."""
+    m = _LAMBDA_ARN.match(name_or_arn)
+    if m:
+        return m.group(1)
+    # Partial ARNs ("123456789012:function:name") and "name:alias" forms.
+    parts = name_or_arn.split(":")
+    if "function" in parts:
+        return parts[parts.index("function") + 1]
+    return parts[0]
+
+
+def lookup(spec: ResourceSpec, resources: dict, parameters: Any = None) -> Callable | None:
+    """The callable for a Task, or None. ``parameters`` are needed for lambda:invoke."""
+    handler = resources.get(spec.resource)
+    if handler is not None:
+        return handler
+    if spec.kind in (LAMBDA, ACTIVITY):
+        return resources.get(spec.name)
+    if spec.kind == LAMBDA_INVOKE and isinstance(parameters, dict):
+        target = parameters.get("FunctionName")
+        if isinstance(target, str):
+            return resources.get(target) or resources.get(function_name(target))
+    return None
+
+
+def static_target(spec: ResourceSpec, parameters_template: Any) -> str | None:
+    """The name a Task must be resolvable by before the run starts, if known statically.
+
+    A lambda:invoke whose FunctionName comes from a path (``FunctionName.$``) can only be
+    checked when it runs.
+    """
+    if spec.kind == LAMBDA_INVOKE and spec.resource:
+        if isinstance(parameters_template, dict) and isinstance(parameters_template.get("FunctionName"), str):
+            return parameters_template["FunctionName"]
+        return None
+    return spec.resource
+
+
+def can_resolve(spec: ResourceSpec, resources: dict, parameters_template: Any) -> bool:
+    """Whether the Task can find its callable (True when it can only be known at run time)."""
+    if spec.resource in resources:
+        return True
+    if spec.kind == LAMBDA_INVOKE:
+        target = static_target(spec, parameters_template)
+        return target is None or target in resources or function_name(target) in resources
+    if spec.kind in (LAMBDA, ACTIVITY):
+        return spec.name in resources
+    return False
+
+
+class TaskContext:
+    """What a resource callable may receive as its second argument.
+
+    ``context`` is the ``$$`` Context object, ``token`` the task token (for
+    ``.waitForTaskToken`` tasks), ``heartbeat()`` reports liveness, ``sleep(s)`` spends
+    time (virtual time under a VirtualClock, where exceeding TimeoutSeconds times the
+    task out), and ``send_task_success`` / ``send_task_failure`` complete a token.
+    """
+
+    __slots__ = ("context", "token", "_execution", "_state", "_clock_sleep")
+
+    def __init__(self, context: dict, token: str | None, execution, state: str, clock_sleep) -> None:
+        self.context = context
+        self.token = token
+        self._execution = execution
+        self._state = state
+        self._clock_sleep = clock_sleep
+
+    def heartbeat(self) -> None:
+        if self.token is not None:
+            self._execution.send_task_heartbeat(self.token)
+
+    def sleep(self, seconds: float) -> None:
+        self._clock_sleep(seconds)
+
+    def send_task_success(self, output: Any) -> None:
+        self._execution.send_task_success(self.token, output)
+
+    def send_task_failure(self, error: str = "", cause: str = "") -> None:
+        self._execution.send_task_failure(self.token, error, cause)
+
+
+@dataclass(frozen=True)
+class Invoker:
+    """How to call one callable: decided once per callable, not per call."""
+
+    function: Callable
+    wants_context: bool
+    is_async: bool
+
+    @classmethod
+    def of(cls, function: Callable) -> "Invoker":
+        target = getattr(function, "__call__", function) if not inspect.isroutine(function) else function
+        is_async = inspect.iscoroutinefunction(function) or inspect.iscoroutinefunction(target)
+        try:
+            params = [p for p in inspect.signature(function).parameters.values()
+                      if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD, p.VAR_POSITIONAL)]
+            wants_context = len(params) >= 2 or any(p.kind == p.VAR_POSITIONAL for p in params)
+        except (TypeError, ValueError):
+            wants_context = False
+        return cls(function, wants_context, is_async)
+
+    def __call__(self, payload: Any, context_factory: Callable[[], TaskContext]) -> Any:
+        result = (self.function(payload, context_factory()) if self.wants_context
+                  else self.function(payload))
+        if self.is_async or inspect.isawaitable(result):
+            result = _run_coroutine(result)
+        return result
+
+
+def _run_coroutine(awaitable):
+    async def _await():
+        return await awaitable
+    return asyncio.run(_await())
+
+
+def error_from_exception(spec: ResourceSpec, exc: BaseException) -> StatesError:
+    """The ASL error AWS reports for an exception raised by the resource.
+
+    ``TaskFailed`` (and any StatesError) keeps its Error and Cause exactly. For Lambda
+    (plain ARN or lambda:invoke) Error is the exception class name, as the Lambda
+    runtime reports ``errorType``, and Cause is the runtime's JSON error payload.
+    Elsewhere Cause is the exception's message.
+    """
+    if isinstance(exc, StatesError):
+        return StatesError(exc.error, exc.cause)
+    error = type(exc).__name__
+    if spec.kind in (LAMBDA, LAMBDA_INVOKE):
+        # The user's frames only: the interpreter's own are not part of the function.
+        frames = [f for f in traceback.extract_tb(exc.__traceback__)
+                  if not f.filename.startswith(_PACKAGE_DIR)]
+        stack = traceback.format_list(frames)
+        cause = json.dumps({"errorMessage": str(exc), "errorType": error,
+                            "requestId": str(uuid.uuid4()), "stackTrace": stack},
+                           ensure_ascii=False)
+        return StatesError(error, cause)
+    return StatesError(error, str(exc))
+
+
+def lambda_invoke_response(payload: Any, request_id: str | None = None) -> dict:
+    """The result AWS gives for ``arn:aws:states:::lambda:invoke``: the payload, wrapped."""
+    request_id = request_id or str(uuid.uuid4())
+    headers = {"Connection": "keep-alive", "Content-Type": "application/json",
+               "X-Amz-Executed-Version": "$LATEST", "x-amzn-RequestId": request_id}
+    return {
+        "ExecutedVersion": "$LATEST",
+        "Payload": payload,
+        "SdkHttpMetadata": {
+            "AllHttpHeaders": {k: [v] for k, v in headers.items()},
+            "HttpHeaders": headers,
+            "HttpStatusCode": 200,
+        },
+        "SdkResponseMetadata": {"RequestId": request_id},
+        "StatusCode": 200,
+    }
+
+
+def resource_not_found(spec: ResourceSpec, target: str) -> TaskFailed:
+    """What a lambda:invoke whose FunctionName (from a path) names no callable raises."""
+    return TaskFailed("Lambda.ResourceNotFoundException",
+                      f"Function not found: {target} (no callable is registered under this "
+                      "name in the resources mapping)")

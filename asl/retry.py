@@ -1,0 +1,89 @@
+"""Retry and Catch: what happens when a Task, Parallel or Map state fails.
+
+The algorithm (AWS developer guide, "Handling errors"):
+
+* ``States.Runtime`` is never retried nor caught.
+* The *first* retrier whose ErrorEquals matches decides: if its MaxAttempts are not used
+  up, wait ``IntervalSeconds * BackoffRate ** (attempt - 1)`` (capped by MaxDelaySeconds,
+  then scaled by a random factor under JitterStrategy FULL) and run the state again.
+  Counters are per retrier and last for one visit of the state.
+* Otherwise (no retrier matches, or the first matching one is exhausted: there is no
+  fall-through to later retriers) the first matching catcher routes to its Next, with
+  the Error Output placed by its ResultPath into the state's raw input.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Callable
+
+from asl.errors import matches
+from asl.paths import ABSENT, compile_result_path, compile_template
+
+
+@dataclass(frozen=True)
+class Retrier:
+    error_equals: tuple[str, ...]
+    interval_seconds: float = 1
+    max_attempts: int = 3
+    backoff_rate: float = 2.0
+    max_delay_seconds: float | None = None
+    jitter: bool = False
+
+    def delay(self, attempt: int) -> float:
+        """The wait before retry number ``attempt`` (1-based), before jitter."""
+        seconds = self.interval_seconds * self.backoff_rate ** (attempt - 1)
+        if self.max_delay_seconds is not None:
+            seconds = min(seconds, self.max_delay_seconds)
+        return seconds
+
+
+@dataclass(frozen=True)
+class Catcher:
+    error_equals: tuple[str, ...]
+    next: str
+    place: Callable[[Any, Any], Any]      # ResultPath: (raw input, error output) -> output
+    assign: Callable | None               # JSONPath Assign template over the Error Output
+    assign_template: Any = None
+
+
+def compile_retriers(definitions) -> tuple[Retrier, ...]:
+    return tuple(
+        Retrier(
+            error_equals=tuple(r["ErrorEquals"]),
+            interval_seconds=r.get("IntervalSeconds", 1),
+            max_attempts=r.get("MaxAttempts", 3),
+            backoff_rate=r.get("BackoffRate", 2.0),
+            max_delay_seconds=r.get("MaxDelaySeconds"),
+            jitter=r.get("JitterStrategy", "NONE") == "FULL",
+        )
+        for r in definitions or ()
+    )
+
+
+def compile_catchers(definitions) -> tuple[Catcher, ...]:
+    return tuple(
+        Catcher(
+            error_equals=tuple(c["ErrorEquals"]),
+            next=c["Next"],
+            place=compile_result_path(c.get("ResultPath", ABSENT)),
+            assign=compile_template(c["Assign"]) if "Assign" in c else None,
+            assign_template=c.get("Assign"),
+        )
+        for c in definitions or ()
+    )
+
+
+def find_retrier(retriers, error: str) -> int | None:
+    """Index of the first retrier matching ``error`` (it alone decides), or None."""
+    for i, retrier in enumerate(retriers):
+        if matches(retrier.error_equals, error):
+            return i
+    return None
+
+
+def find_catcher(catchers, error: str) -> Catcher | None:
+    for catcher in catchers:
+        if matches(catcher.error_equals, error):
+            return catcher
+    return None

@@ -1,0 +1,716 @@
+"""The eight state types: how each is compiled, and what running it does.
+
+Each state type has a ``compile_<type>`` function that turns its definition into a
+:class:`State` (paths, templates, rules and resources parsed once), and a ``run_<type>``
+handler ``(state, frame, raw_input) -> (next state name or None, output)``. The two sit
+side by side, so a state type's whole semantics reads in one place. ``HANDLERS`` is the
+dispatch table.
+
+``frame`` is the thread of execution running the state (see :mod:`asl.execution`): it
+records history events, knows the clock, the variables and the Context object, and runs
+nested scopes (Parallel branches, Map iterations).
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from asl import errors
+from asl.choice import compile_rule, no_choice_matched
+from asl.errors import RUNTIME, StatesError
+from asl.paths import (ABSENT, compile_result_path, compile_selector, compile_template,
+                       compile_value_path, dumps)
+from asl.resources import (ACTIVITY, LAMBDA, LAMBDA_INVOKE, lambda_invoke_response, lookup,
+                           parse_resource, resource_not_found)
+from asl.retry import compile_catchers, compile_retriers, find_catcher, find_retrier
+from asl.timestamps import parse_timestamp
+
+#: Payloads (state input/output, task input/result) are limited to 256 KiB of UTF-8.
+PAYLOAD_LIMIT = 256 * 1024
+#: AWS's default Task TimeoutSeconds: in effect, no timeout.
+DEFAULT_TASK_TIMEOUT = 99_999_999
+#: Inline Map runs about 40 iterations at once on AWS, whatever MaxConcurrency says.
+INLINE_MAP_CONCURRENCY = 40
+
+
+class UnsupportedDefinition(ValueError):
+    """The definition is valid ASL but uses something this interpreter cannot run yet."""
+
+
+class Scope:
+    """One ``States`` object: the machine's top level, a Parallel branch or a Map processor."""
+
+    __slots__ = ("start_at", "states", "may_block")
+
+    def __init__(self, start_at: str, states: dict, may_block: bool) -> None:
+        self.start_at = start_at
+        self.states = states
+        self.may_block = may_block   # has a Task or Wait, at any depth: worth a thread
+
+
+class State:
+    """A compiled state: the fields every type has, plus its own (set by its compiler)."""
+
+    def __init__(self, name: str, definition: dict, handler) -> None:
+        self.name = name
+        self.type = definition["Type"]
+        self.handler = handler
+        self.next = definition.get("Next")
+        self.entered_event = self.type + "StateEntered"
+        self.exited_event = self.type + "StateExited"
+        self.input_path = compile_selector(definition.get("InputPath", ABSENT))
+        self.output_path = compile_selector(definition.get("OutputPath", ABSENT))
+        self.assign = compile_template(definition["Assign"]) if "Assign" in definition else None
+
+    def __repr__(self) -> str:
+        return f"<{self.type} state {self.name!r}>"
+
+
+def compile_scope(definition: dict, options: "CompileOptions") -> Scope:
+    """Compile a ``{StartAt, States}`` object (the machine, a branch or a processor)."""
+    states = {}
+    may_block = False
+    for name, state_definition in definition["States"].items():
+        language = state_definition.get("QueryLanguage", options.query_language)
+        if language != "JSONPath":
+            raise UnsupportedDefinition(
+                f"State '{name}' uses QueryLanguage {language}; this version of asl runs "
+                "JSONPath states only")
+        compiler = COMPILERS[state_definition["Type"]]
+        state = compiler(name, state_definition, options)
+        may_block = may_block or state.type in ("Task", "Wait") or getattr(state, "may_block", False)
+        states[name] = state
+    return Scope(definition["StartAt"], states, may_block)
+
+
+class CompileOptions:
+    """What compiling needs beyond the definition: the machine's default query language."""
+
+    def __init__(self, query_language: str = "JSONPath") -> None:
+        self.query_language = query_language
+
+
+# -- shared pieces ------------------------------------------------------------------------
+
+def check_payload(value: Any, what: str) -> Any:
+    """States.DataLimitExceeded when a payload is over 256 KiB of UTF-8 JSON."""
+    text = dumps(value)
+    if len(text) > PAYLOAD_LIMIT // 4 and len(text.encode("utf-8")) > PAYLOAD_LIMIT:
+        raise StatesError(errors.DATA_LIMIT_EXCEEDED,
+                          f"The state/task '{what}' returned a result with a size exceeding "
+                          "the maximum number of bytes service limit.")
+    return value
+
+
+def _effective_input(state: State, frame, raw: Any) -> Any:
+    """InputPath, then Parameters (or ItemSelector-free Map/Parallel/Task Parameters)."""
+    data = raw if state.input_path is None else state.input_path(raw, frame)
+    if state.parameters is not None:
+        data = state.parameters(data, frame)
+    return data
+
+
+def _finish(state: State, frame, raw: Any, result: Any, assign_input: Any):
+    """Assign, ResultSelector, ResultPath, OutputPath: from a result to the state output."""
+    assigned = state.assign(assign_input, frame) if state.assign is not None else None
+    if state.result_selector is not None:
+        result = state.result_selector(result, frame)
+    output = state.result_path(raw, result)
+    if state.output_path is not None:
+        output = state.output_path(output, frame)
+    check_payload(output, state.name)
+    frame.exit(state, output, assigned)
+    return state.next, output
+
+
+def _compile_io(state: State, definition: dict, parameters_field: str = "Parameters") -> None:
+    state.parameters = (compile_template(definition[parameters_field])
+                        if parameters_field in definition else None)
+    state.result_selector = (compile_template(definition["ResultSelector"])
+                             if "ResultSelector" in definition else None)
+    state.result_path = compile_result_path(definition.get("ResultPath", ABSENT))
+
+
+def _compile_error_handling(state: State, definition: dict) -> None:
+    state.retriers = compile_retriers(definition.get("Retry"))
+    state.catchers = compile_catchers(definition.get("Catch"))
+
+
+def _with_retry(state: State, frame, raw: Any, attempt):
+    """Run ``attempt()`` under the state's Retry and Catch rules (see :mod:`asl.retry`)."""
+    counters = [0] * len(state.retriers)
+    while True:
+        try:
+            return attempt()
+        except StatesError as exc:
+            frame.locate(exc)
+            error = exc.error or ""
+            if error == RUNTIME:
+                raise
+            index = find_retrier(state.retriers, error)
+            if index is not None:
+                retrier = state.retriers[index]
+                if counters[index] < retrier.max_attempts:
+                    counters[index] += 1
+                    delay = retrier.delay(counters[index])
+                    applied = frame.clock.jitter(delay) if retrier.jitter else delay
+                    frame.retrying(state, exc, applied, delay)
+                    continue
+            catcher = find_catcher(state.catchers, error)
+            if catcher is None:
+                raise
+            error_output = exc.error_output()
+            output = catcher.place(raw, error_output)
+            assigned = catcher.assign(error_output, frame) if catcher.assign is not None else None
+            frame.caught(state, exc, catcher)
+            frame.exit(state, output, assigned)
+            return catcher.next, output
+
+
+# -- Pass ---------------------------------------------------------------------------------
+
+def compile_pass(name: str, definition: dict, options: CompileOptions) -> State:
+    state = State(name, definition, run_pass)
+    _compile_io(state, definition)
+    state.has_result = "Result" in definition
+    state.result = definition.get("Result")
+    return state
+
+
+def run_pass(state: State, frame, raw: Any):
+    """Pass: the result is ``Result`` if given (it wins over Parameters), else the
+    effective input; then ResultPath into the raw input, then OutputPath."""
+    frame.enter(state, raw)
+    effective = _effective_input(state, frame, raw)
+    result = state.result if state.has_result else effective
+    return _finish(state, frame, raw, result, result)
+
+
+# -- Task ---------------------------------------------------------------------------------
+
+def compile_task(name: str, definition: dict, options: CompileOptions) -> State:
+    state = State(name, definition, run_task)
+    _compile_io(state, definition)
+    _compile_error_handling(state, definition)
+    state.spec = parse_resource(definition["Resource"])
+    state.parameters_template = definition.get("Parameters")
+    state.timeout = _seconds_field(definition, "TimeoutSeconds")
+    state.heartbeat = _seconds_field(definition, "HeartbeatSeconds")
+    state.credentials = (compile_template(definition["Credentials"])
+                         if "Credentials" in definition else None)
+    return state
+
+
+def _seconds_field(definition: dict, field: str):
+    """A static number, a compiled ``...Path`` evaluator, or None when absent."""
+    if field in definition:
+        return definition[field]
+    if field + "Path" in definition:
+        return compile_value_path(definition[field + "Path"])
+    return None
+
+
+def _resolve_seconds(value, frame, data, field: str):
+    if value is None or not callable(value):
+        return value
+    seconds = value(data, frame)
+    if type(seconds) is not int or seconds <= 0:
+        raise StatesError(RUNTIME, f"The {field}Path field refers to value {dumps(seconds)} "
+                                   "which is not a valid positive integer")
+    return seconds
+
+
+def run_task(state: State, frame, raw: Any):
+    """Task: call the resource's callable with the effective input; Retry/Catch on failure."""
+    frame.enter(state, raw)
+
+    def attempt():
+        effective = _effective_input(state, frame, raw)
+        timeout = _resolve_seconds(state.timeout, frame, effective, "TimeoutSeconds")
+        heartbeat = _resolve_seconds(state.heartbeat, frame, effective, "HeartbeatSeconds")
+        result = _call_resource(state, frame, effective, timeout, heartbeat)
+        return _finish(state, frame, raw, result, result)
+
+    return _with_retry(state, frame, raw, attempt)
+
+
+# The history events of one task attempt, by resource kind:
+# (scheduled, started, submitted, succeeded, failed, timed out).
+_LAMBDA_EVENTS = ("LambdaFunctionScheduled", "LambdaFunctionStarted", None,
+                  "LambdaFunctionSucceeded", "LambdaFunctionFailed", "LambdaFunctionTimedOut")
+_ACTIVITY_EVENTS = ("ActivityScheduled", "ActivityStarted", None,
+                    "ActivitySucceeded", "ActivityFailed", "ActivityTimedOut")
+_TASK_EVENTS = ("TaskScheduled", "TaskStarted", "TaskSubmitted",
+                "TaskSucceeded", "TaskFailed", "TaskTimedOut")
+
+
+def _call_resource(state: State, frame, parameters: Any, timeout, heartbeat) -> Any:
+    """One attempt of a Task: schedule, find and call the callable, record the outcome.
+
+    The callable receives the effective input (for lambda:invoke, its ``Payload``
+    parameter); a lambda:invoke result is wrapped as AWS wraps it; exceptions become
+    the ASL errors AWS reports (see :func:`asl.resources.error_from_exception`).
+    """
+    spec = state.spec
+    if spec.kind == LAMBDA:
+        names = _LAMBDA_EVENTS
+        tag = {"resource": spec.resource}
+        scheduled = {"resource": spec.resource, "input": parameters}
+    elif spec.kind == ACTIVITY:
+        names = _ACTIVITY_EVENTS
+        tag = {"resource": spec.resource}
+        scheduled = {"resource": spec.resource, "input": parameters}
+    else:
+        names = _TASK_EVENTS
+        tag = {"resourceType": spec.resource_type, "resource": spec.resource_api}
+        scheduled = dict(tag, region=frame.run.region, parameters=parameters)
+    if timeout is not None:
+        scheduled["timeoutInSeconds"] = timeout
+    if heartbeat is not None and spec.kind != LAMBDA:
+        scheduled["heartbeatInSeconds"] = heartbeat
+    frame.event(names[0], scheduled)
+    frame.event(names[1], {"workerName": "asl"} if spec.kind == ACTIVITY
+                else (None if spec.kind == LAMBDA else tag))
+    try:
+        check_payload(parameters, state.name)
+        handler = lookup(spec, frame.run.resources, parameters)
+        if handler is None:
+            target = parameters.get("FunctionName") if isinstance(parameters, dict) else None
+            raise resource_not_found(spec, str(target or spec.resource))
+        payload = parameters
+        if spec.kind == LAMBDA_INVOKE:
+            payload = parameters.get("Payload", {}) if isinstance(parameters, dict) else {}
+        result = frame.run_callable(state, frame.run.invoker(handler), payload,
+                                    timeout, heartbeat, names[2] and tag)
+        if spec.kind == LAMBDA_INVOKE:
+            result = lambda_invoke_response(result)
+        check_payload(result, state.name)
+    except StatesError as exc:
+        timed_out = exc.error == errors.TIMEOUT
+        frame.event(names[5] if timed_out else names[4],
+                    dict(tag, error=exc.error, cause=exc.cause) if spec.kind not in (LAMBDA, ACTIVITY)
+                    else {"error": exc.error, "cause": exc.cause})
+        raise
+    frame.event(names[3], dict(tag, output=result) if spec.kind not in (LAMBDA, ACTIVITY)
+                else {"output": result})
+    return result
+
+
+# -- Choice -------------------------------------------------------------------------------
+
+def compile_choice(name: str, definition: dict, options: CompileOptions) -> State:
+    state = State(name, definition, run_choice)
+    state.rules = tuple(
+        (compile_rule(rule), rule["Next"],
+         compile_template(rule["Assign"]) if "Assign" in rule else None)
+        for rule in definition["Choices"])
+    state.default = definition.get("Default")
+    return state
+
+
+def run_choice(state: State, frame, raw: Any):
+    """Choice: the first rule that holds picks Next (and its Assign); else Default (and
+    the state's Assign); else States.Runtime. The output is the input after InputPath
+    and OutputPath."""
+    frame.enter(state, raw)
+    effective = raw if state.input_path is None else state.input_path(raw, frame)
+    for predicate, next_state, assign in state.rules:
+        if predicate(effective, frame):
+            break
+    else:
+        if state.default is None:
+            raise no_choice_matched(state.name, frame.entered_id)
+        next_state, assign = state.default, state.assign
+    assigned = assign(effective, frame) if assign is not None else None
+    output = effective if state.output_path is None else state.output_path(effective, frame)
+    frame.exit(state, output, assigned)
+    return next_state, output
+
+
+# -- Wait ---------------------------------------------------------------------------------
+
+def compile_wait(name: str, definition: dict, options: CompileOptions) -> State:
+    state = State(name, definition, run_wait)
+    state.seconds = definition.get("Seconds")
+    state.timestamp = parse_timestamp(definition["Timestamp"]) if "Timestamp" in definition else None
+    state.seconds_path = (compile_value_path(definition["SecondsPath"])
+                          if "SecondsPath" in definition else None)
+    state.timestamp_path_text = definition.get("TimestampPath")
+    state.timestamp_path = (compile_value_path(definition["TimestampPath"])
+                            if "TimestampPath" in definition else None)
+    state.seconds_path_text = definition.get("SecondsPath")
+    return state
+
+
+#: AWS refuses waits of 2^31 seconds or more ("Wait state delay is too long.").
+_MAX_WAIT = 2 ** 31 - 1
+
+
+def _wait_seconds(state: State, frame, data) -> float:
+    if state.seconds is not None:
+        return state.seconds
+    if state.timestamp is not None:
+        return state.timestamp.timestamp() - frame.clock.time()
+    if state.seconds_path is not None:
+        value = state.seconds_path(data, frame)
+        text = state.seconds_path_text
+        if type(value) is not int:
+            if isinstance(value, float) or isinstance(value, str):
+                raise StatesError(RUNTIME, f"The SecondsPath parameter cannot be parsed as a long "
+                                           f"value: {text} == {value}")
+            raise StatesError(RUNTIME, f"The SecondsPath parameter does not reference an input "
+                                       f"value: {text}")
+        if value < 0:
+            raise StatesError(RUNTIME, f"The SecondsPath parameter references a negative value: "
+                                       f"{text} == {value}")
+        return value
+    value = state.timestamp_path(data, frame)
+    moment = parse_timestamp(value) if isinstance(value, str) else None
+    if moment is None:
+        raise StatesError(RUNTIME, "The TimestampPath parameter does not reference a valid "
+                                   "ISO-8601 extended offset date-time format string: "
+                                   f"{state.timestamp_path_text} == {value}")
+    return moment.timestamp() - frame.clock.time()
+
+
+def run_wait(state: State, frame, raw: Any):
+    """Wait: sleep (on the frame's clock) for Seconds or until Timestamp; a timestamp in
+    the past continues at once."""
+    frame.enter(state, raw)
+    effective = raw if state.input_path is None else state.input_path(raw, frame)
+    seconds = _wait_seconds(state, frame, effective)
+    if seconds >= _MAX_WAIT:
+        raise StatesError(RUNTIME, "Wait state delay is too long.")
+    assigned = state.assign(effective, frame) if state.assign is not None else None
+    frame.sleep(max(0.0, seconds), state.name, "Wait")
+    output = effective if state.output_path is None else state.output_path(effective, frame)
+    frame.exit(state, output, assigned)
+    return state.next, output
+
+
+# -- Succeed and Fail ---------------------------------------------------------------------
+
+def compile_succeed(name: str, definition: dict, options: CompileOptions) -> State:
+    return State(name, definition, run_succeed)
+
+
+def run_succeed(state: State, frame, raw: Any):
+    """Succeed: ends the execution (or the branch/iteration) with its input, filtered."""
+    frame.enter(state, raw)
+    output = raw if state.input_path is None else state.input_path(raw, frame)
+    if state.output_path is not None:
+        output = state.output_path(output, frame)
+    frame.exit(state, output, None)
+    return None, output
+
+
+def compile_fail(name: str, definition: dict, options: CompileOptions) -> State:
+    state = State(name, definition, run_fail)
+    state.error = _fail_field(definition, "Error")
+    state.cause = _fail_field(definition, "Cause")
+    return state
+
+
+def _fail_field(definition: dict, field: str):
+    if field + "Path" in definition:
+        text = definition[field + "Path"]
+        if text.startswith("$"):
+            return compile_value_path(text)
+        return compile_template({field + ".$": text})
+    return definition.get(field)
+
+
+def run_fail(state: State, frame, raw: Any):
+    """Fail: stops with Error and Cause (static, or from ErrorPath/CausePath)."""
+    frame.enter(state, raw)
+    error = _fail_value(state.error, frame, raw, "Error")
+    cause = _fail_value(state.cause, frame, raw, "Cause")
+    exc = StatesError(error, cause)
+    exc.located = True   # a Fail state's cause is its own: no runtime prefix
+    raise exc
+
+
+def _fail_value(value, frame, raw, field):
+    if value is None or isinstance(value, str):
+        return value
+    result = value(raw, frame)
+    if isinstance(result, dict):         # an intrinsic, compiled as a one-key template
+        result = result[field]
+    if not isinstance(result, str):
+        raise StatesError(RUNTIME, f"The {field}Path field must reference a string, "
+                                   f"but was {dumps(result)}")
+    return result
+
+
+# -- Parallel -----------------------------------------------------------------------------
+
+def compile_parallel(name: str, definition: dict, options: CompileOptions) -> State:
+    state = State(name, definition, run_parallel)
+    _compile_io(state, definition)
+    _compile_error_handling(state, definition)
+    state.branches = tuple(compile_scope(b, options) for b in definition["Branches"])
+    state.may_block = any(b.may_block for b in state.branches)
+    return state
+
+
+def run_parallel(state: State, frame, raw: Any):
+    """Parallel: every branch runs on the effective input; the result is the array of
+    branch outputs in Branches order. A failing branch stops the others and the state
+    fails with that branch's own error (AWS does not say States.BranchFailed)."""
+    frame.enter(state, raw)
+
+    def attempt():
+        effective = _effective_input(state, frame, raw)
+        frame.event("ParallelStateStarted")
+        try:
+            results = frame.run_concurrently(
+                [(branch, effective, None) for branch in state.branches],
+                max_concurrency=0, may_block=state.may_block, map_state=None)
+        except StatesError:
+            frame.event("ParallelStateFailed")
+            raise
+        frame.event("ParallelStateSucceeded")
+        return _finish(state, frame, raw, results, results)
+
+    return _with_retry(state, frame, raw, attempt)
+
+
+# -- Map ----------------------------------------------------------------------------------
+
+def compile_map(name: str, definition: dict, options: CompileOptions) -> State:
+    state = State(name, definition, run_map)
+    _compile_io(state, definition, parameters_field="__none__")
+    _compile_error_handling(state, definition)
+    processor = definition.get("ItemProcessor") or definition.get("Iterator")
+    state.processor = compile_scope(processor, options)
+    state.may_block = state.processor.may_block
+    state.distributed = (processor.get("ProcessorConfig") or {}).get("Mode") == "DISTRIBUTED"
+    selector = definition.get("ItemSelector", definition.get("Parameters", ABSENT))
+    state.item_selector = None if selector is ABSENT else compile_template(selector)
+    state.items_path = compile_selector(definition.get("ItemsPath", ABSENT))
+    state.max_concurrency = _seconds_field(definition, "MaxConcurrency")
+    state.tolerated_count = _seconds_field(definition, "ToleratedFailureCount")
+    state.tolerated_percentage = _seconds_field(definition, "ToleratedFailurePercentage")
+    batcher = definition.get("ItemBatcher")
+    state.batcher = None
+    if batcher is not None:
+        state.batcher = (
+            _seconds_field(batcher, "MaxItemsPerBatch"),
+            _seconds_field(batcher, "MaxInputBytesPerBatch"),
+            compile_template(batcher["BatchInput"]) if "BatchInput" in batcher else None,
+        )
+    reader = definition.get("ItemReader")
+    state.reader = None if reader is None else (
+        parse_resource(reader["Resource"]),
+        compile_template(reader.get("Parameters", {})),
+        reader.get("ReaderConfig", {}),
+    )
+    writer = definition.get("ResultWriter")
+    state.writer = None if writer is None else (
+        parse_resource(writer["Resource"]) if "Resource" in writer else None,
+        compile_template(writer.get("Parameters", {})),
+    )
+    return state
+
+
+def _number_field(value, frame, data, field: str, kind=int):
+    if value is None or not callable(value):
+        return value
+    number = value(data, frame)
+    if kind is int and type(number) is not int or kind is float and (
+            type(number) not in (int, float)):
+        name = "integer" if kind is int else "float"
+        raise StatesError(RUNTIME, f"The {field}Path field refers to value "
+                                   f"\"{dumps(number) if not isinstance(number, str) else number}\" "
+                                   f"which is not a valid {name}")
+    return number
+
+
+def run_map(state: State, frame, raw: Any):
+    """Map: run the ItemProcessor once per item of the array at ItemsPath (or read by
+    ItemReader); the result is the array of iteration outputs in item order."""
+    frame.enter(state, raw)
+
+    def attempt():
+        effective = raw if state.input_path is None else state.input_path(raw, frame)
+        items = _map_items(state, frame, effective)
+        max_concurrency = _number_field(state.max_concurrency, frame, effective, "MaxConcurrency")
+        tolerated = _tolerance(state, frame, effective)
+        inputs = _iteration_inputs(state, frame, effective, items)
+        frame.event("MapStateStarted", {"length": len(inputs)})
+        if state.distributed:
+            frame.event("MapRunStarted", {"mapRunArn": frame.run.map_run_arn(state.name)})
+        try:
+            results = frame.run_concurrently(
+                [(state.processor, item_input, index) for index, item_input in enumerate(inputs)],
+                max_concurrency=max_concurrency or 0, may_block=state.may_block,
+                map_state=state.name, tolerated=tolerated)
+        except StatesError as exc:
+            if state.distributed:
+                frame.event("MapRunFailed", {"error": exc.error, "cause": exc.cause})
+            frame.event("MapStateFailed")
+            raise
+        if state.distributed:
+            frame.event("MapRunSucceeded")
+        frame.event("MapStateSucceeded")
+        if state.writer is not None:
+            results = _write_results(state, frame, effective, results)
+        return _finish(state, frame, raw, results, results)
+
+    return _with_retry(state, frame, raw, attempt)
+
+
+def _map_items(state: State, frame, effective):
+    if state.reader is not None:
+        items = _read_items(state, frame, effective)
+    else:
+        items = effective if state.items_path is None else state.items_path(effective, frame)
+    if not isinstance(items, list):
+        raise StatesError(RUNTIME, f"Map state input must be an array but was: {dumps(items)}"
+                          if state.items_path is None else
+                          f"Invalid path: the ItemsPath must reference an array, but was {dumps(items)}")
+    return items
+
+
+def _tolerance(state: State, frame, effective):
+    count = _number_field(state.tolerated_count, frame, effective, "ToleratedFailureCount")
+    percentage = _number_field(state.tolerated_percentage, frame, effective,
+                               "ToleratedFailurePercentage", float)
+    if count is not None and count < 0:
+        raise StatesError(RUNTIME, "ToleratedFailureCount cannot be negative.")
+    if percentage is not None and not 0 <= percentage <= 100:
+        raise StatesError(RUNTIME, "ToleratedFailurePercentage must be between 0 and 100.")
+    if count is None and percentage is None:
+        return None
+    return (count or 0, percentage or 0)
+
+
+class _ItemEnv:
+    """The env of ItemSelector: ``$$.Map.Item`` exists there and nowhere else."""
+
+    __slots__ = ("context", "variables")
+
+    def __init__(self, frame, index: int, value: Any) -> None:
+        self.context = dict(frame.context, Map={"Item": {"Index": index, "Value": value}})
+        self.variables = frame.variables
+
+
+def _iteration_inputs(state: State, frame, effective, items) -> list:
+    if state.item_selector is not None:
+        inputs = [state.item_selector(effective, _ItemEnv(frame, i, item))
+                  for i, item in enumerate(items)]
+    else:
+        inputs = items
+    if state.batcher is None:
+        return inputs
+    max_items, max_bytes, batch_input = state.batcher
+    max_items = _number_field(max_items, frame, effective, "MaxItemsPerBatch")
+    max_bytes = _number_field(max_bytes, frame, effective, "MaxInputBytesPerBatch")
+    shared = batch_input(effective, frame) if batch_input is not None else None
+    batches, current, size = [], [], 0
+    for item in inputs:
+        item_size = len(dumps(item).encode("utf-8"))
+        if current and ((max_items and len(current) >= max_items)
+                        or (max_bytes and size + item_size > max_bytes)):
+            batches.append(current)
+            current, size = [], 0
+        current.append(item)
+        size += item_size
+    if current:
+        batches.append(current)
+    return [({"BatchInput": shared, "Items": b} if shared is not None else {"Items": b})
+            for b in batches]
+
+
+def _read_items(state: State, frame, effective):
+    """ItemReader: the reader resource's callable returns the items (a JSON array), or
+    text that ReaderConfig.InputType says how to parse (JSON, JSONL, CSV)."""
+    spec, parameters, config = state.reader
+    arguments = parameters(effective, frame)
+    handler = lookup(spec, frame.run.resources, arguments)
+    if handler is None:
+        raise StatesError(errors.ITEM_READER_FAILED,
+                          f"No callable is registered for the ItemReader resource '{spec.resource}'")
+    try:
+        content = frame.run.invoker(handler)(arguments, lambda: None)
+    except StatesError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - a reader's failure is the Map's failure
+        raise StatesError(errors.ITEM_READER_FAILED, str(exc)) from None
+    items = _parse_reader_content(content, config)
+    max_items = config.get("MaxItems")
+    return items[:max_items] if isinstance(max_items, int) and max_items > 0 else items
+
+
+def _parse_reader_content(content, config):
+    import csv
+    import io
+    import json
+
+    if not isinstance(content, str):
+        return content
+    kind = config.get("InputType", "JSON")
+    try:
+        if kind == "JSON":
+            return json.loads(content)
+        if kind == "JSONL":
+            return [json.loads(line) for line in content.splitlines() if line.strip()]
+        if kind == "CSV":
+            delimiter = {"COMMA": ",", "PIPE": "|", "SEMICOLON": ";", "SPACE": " ",
+                         "TAB": "\t"}[config.get("CSVDelimiter", "COMMA")]
+            rows = list(csv.reader(io.StringIO(content), delimiter=delimiter))
+            if config.get("CSVHeaderLocation", "FIRST_ROW") == "GIVEN":
+                headers = config.get("CSVHeaders", [])
+            else:
+                headers, rows = (rows[0] if rows else []), rows[1:]
+            if len(set(headers)) != len(headers):
+                raise StatesError(errors.ITEM_READER_FAILED, "CSV headers cannot contain duplicates.")
+            return [dict(zip(headers, (row + [""] * len(headers))[: len(headers)])) for row in rows]
+    except (ValueError, KeyError) as exc:
+        raise StatesError(errors.ITEM_READER_FAILED, str(exc)) from None
+    raise StatesError(errors.ITEM_READER_FAILED, f"InputType {kind} is not supported offline")
+
+
+def _write_results(state: State, frame, effective, results):
+    """ResultWriter: hand the results to the writer's callable; the Map's result is then
+    the MapRunArn and where the results went, as on AWS."""
+    spec, parameters = state.writer
+    arguments = parameters(effective, frame)
+    if spec is not None:
+        handler = lookup(spec, frame.run.resources, arguments)
+        if handler is None:
+            raise StatesError(errors.RESULT_WRITER_FAILED,
+                              f"No callable is registered for the ResultWriter resource '{spec.resource}'")
+        try:
+            frame.run.invoker(handler)(dict(arguments, Results=results), lambda: None)
+        except Exception as exc:  # noqa: BLE001
+            raise StatesError(errors.RESULT_WRITER_FAILED, str(exc)) from None
+    prefix = arguments.get("Prefix", "") if isinstance(arguments, dict) else ""
+    return {"MapRunArn": frame.run.map_run_arn(state.name),
+            "ResultWriterDetails": {
+                "Bucket": arguments.get("Bucket") if isinstance(arguments, dict) else None,
+                "Key": f"{prefix}/{uuid.uuid4()}/manifest.json" if prefix else f"{uuid.uuid4()}/manifest.json"}}
+
+
+COMPILERS = {
+    "Pass": compile_pass,
+    "Task": compile_task,
+    "Choice": compile_choice,
+    "Wait": compile_wait,
+    "Succeed": compile_succeed,
+    "Fail": compile_fail,
+    "Parallel": compile_parallel,
+    "Map": compile_map,
+}
+
+HANDLERS = {
+    "Pass": run_pass,
+    "Task": run_task,
+    "Choice": run_choice,
+    "Wait": run_wait,
+    "Succeed": run_succeed,
+    "Fail": run_fail,
+    "Parallel": run_parallel,
+    "Map": run_map,
+}
