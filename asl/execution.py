@@ -216,6 +216,7 @@ class Frame:
             raise _ExecutionTimedOut()
         self.state = state
         self.retry_count = 0
+        self.task_token = None
         self._context = None
         self.entered_time = self.clock.time()
         self.entered_id = self.event(state.entered_event, {"name": state.name, "input": raw})
@@ -227,6 +228,12 @@ class Frame:
             self.variables = {**self.variables, **assigned}
             details["assignedVariables"] = assigned
         self.event(state.exited_event, details)
+
+    def issue_task_token(self) -> str:
+        """A fresh ``$$.Task.Token`` for this attempt of a ``.waitForTaskToken`` task."""
+        self.task_token = uuid.uuid4().hex + uuid.uuid4().hex
+        self._context = None
+        return self.task_token
 
     def locate(self, exc: StatesError) -> None:
         """Prefix a runtime error's cause with the state it happened in, as AWS does."""
@@ -360,15 +367,10 @@ class Frame:
         """Call a Task's callable with its own copy of the payload; wait for its task
         token when the resource is ``.waitForTaskToken``; enforce TimeoutSeconds."""
         run = self.run
-        token = None
-        if state.spec.waits_for_token:
-            token = uuid.uuid4().hex + uuid.uuid4().hex
-            self.task_token = token
-            self._context = None
+        token = self.task_token if state.spec.waits_for_token else None
         started = self.clock.time()
         payload = copy_json(payload)
         context = self.context
-        self.task_token = None
 
         def task_sleep(seconds: float) -> None:
             if timeout is not None and self.clock.time() + seconds - started > timeout:

@@ -226,6 +226,8 @@ def run_task(state: State, frame, raw: Any):
     frame.enter(state, raw)
 
     def attempt():
+        if state.spec.waits_for_token:
+            frame.issue_task_token()     # $$.Task.Token: a new one for every attempt
         effective = _effective_input(state, frame, raw)
         timeout = _resolve_seconds(state.timeout, frame, effective, "TimeoutSeconds")
         heartbeat = _resolve_seconds(state.heartbeat, frame, effective, "HeartbeatSeconds")
@@ -283,8 +285,8 @@ def _call_resource(state: State, frame, parameters: Any, timeout, heartbeat) -> 
             payload = parameters.get("Payload", {}) if isinstance(parameters, dict) else {}
         result = frame.run_callable(state, frame.run.invoker(handler), payload,
                                     timeout, heartbeat, names[2] and tag)
-        if spec.kind == LAMBDA_INVOKE:
-            result = lambda_invoke_response(result)
+        if spec.kind == LAMBDA_INVOKE and not spec.waits_for_token:
+            result = lambda_invoke_response(result)   # a token's answer comes unwrapped
         check_payload(result, state.name)
     except StatesError as exc:
         timed_out = exc.error == errors.TIMEOUT
