@@ -84,3 +84,156 @@ def _fail(message: str) -> None:
     """One line on stderr, exit 2: the input could not be used at all."""
     click.echo(f"error: {message}", err=True)
     sys.exit(EXIT_UNUSABLE)
+
+
+@main.command()
+@click.argument("definition", metavar="DEFINITION")
+@click.option("--input", "input_text", default=None, metavar="JSON|@FILE|-",
+              help="Execution input: JSON text, @file.json, or - for stdin (default {}).")
+@click.option("--resources", "resource_targets", multiple=True, metavar="FILE_OR_MODULE",
+              help="A Python file or importable module defining RESOURCES, a dict from "
+                   "Resource strings or Lambda function names to callables. Repeatable.")
+@click.option("--sub", "subs", multiple=True, metavar="KEY=VALUE",
+              help="Fill ${KEY} placeholders, as CloudFormation DefinitionSubstitutions do.")
+@click.option("--mock", "mock_file", default=None, metavar="MOCK_CONFIG.json",
+              help="A Step Functions Local mock file (MockConfigFile format).")
+@click.option("--test-case", default=None, metavar="NAME", help="The mock file's test case to run.")
+@click.option("--virtual-time", is_flag=True, help="Skip Wait and Retry delays (virtual clock).")
+@click.option("--trace", is_flag=True, help="Print each state as it is entered and left, with "
+                                            "retries and catches, on stderr.")
+@click.option("--history", "show_history", is_flag=True,
+              help="Print the AWS-shaped execution history (JSON) on stderr.")
+@click.option("--name", default=None, help="The execution name (default: a UUID).")
+@click.option("--json", "as_json", is_flag=True,
+              help='Print {"executionArn", "status", "output", "error", "cause"} whatever the status.')
+def run(definition, input_text, resource_targets, subs, mock_file, test_case, virtual_time,
+        trace, show_history, name, as_json):
+    """Execute the state machine in DEFINITION (JSON or YAML) in-process.
+
+    Task resources are dispatched to Python callables from --resources, or answered by a
+    --mock file. SUCCEEDED prints the output JSON and exits 0; FAILED, TIMED_OUT or
+    ABORTED print the error and cause on stderr and exit 1. A mistake in what you gave
+    (a missing file, an invalid definition, bad input JSON, a Task with no callable, a
+    handler module that fails to import) prints one line and exits 2.
+
+    \b
+    Example:
+      asl run examples/order-saga/order-saga.asl.json \\
+          --resources examples/order-saga/handlers.py \\
+          --input '{"order_id": "o-1", "fail_at": "notify"}' --trace
+    """
+    import asl
+    from asl.definition import DefinitionError, load_definition
+    from asl.mock import MockConfigError, find_test_case, load_mock_config, mock_resources
+    from asl.resources import ResourceLoadError, load_resources
+
+    try:
+        substitutions = _parse_subs(subs)
+        loaded = load_definition(definition if definition != "-" else "-", substitutions)
+        execution_input = _read_input(input_text)
+        resources = {}
+        for target in resource_targets:
+            resources.update(load_resources(target))
+        if (mock_file is None) != (test_case is None):
+            raise click.UsageError("--mock and --test-case go together")
+        if mock_file is not None:
+            config = load_mock_config(mock_file)
+            resources = mock_resources(loaded, config, find_test_case(config, test_case), resources)
+        machine = asl.StateMachine(loaded)
+        missing = machine.missing_resources(resources)
+        if missing:
+            raise asl.MissingResourceError(missing)
+    except (click.UsageError, SystemExit):
+        raise
+    except asl.ValidationError as exc:
+        _fail(f"{definition}: invalid definition\n{exc}")
+    except (DefinitionError, ResourceLoadError, MockConfigError, asl.UnsupportedDefinition) as exc:
+        _fail(str(exc))
+    except asl.MissingResourceError as exc:
+        _fail(f"{exc}\n(give them with --resources FILE, whose RESOURCES dict maps a Resource "
+              "string or a Lambda function name to a callable, or with --mock)")
+    except Exception as exc:  # noqa: BLE001 - never a traceback for a user's mistake
+        _fail(f"{type(exc).__name__}: {exc}")
+
+    listener = _Tracer() if trace else None
+    clock = asl.VirtualClock() if virtual_time else None
+    result = machine.execute(execution_input, resources, clock=clock, name=name, on_event=listener)
+    if show_history:
+        click.echo(json.dumps({"events": result.history}, indent=2, ensure_ascii=False), err=True)
+    if as_json:
+        click.echo(json.dumps(result.to_dict(), indent=2, ensure_ascii=False))
+    elif result.status == "SUCCEEDED":
+        click.echo(json.dumps(result.output, indent=2, ensure_ascii=False))
+    else:
+        click.echo(f"{result.status}: {result.error}" + (f": {result.cause}" if result.cause else ""),
+                   err=True)
+    sys.exit(EXIT_OK if result.status == "SUCCEEDED" else EXIT_INVALID)
+
+
+def _parse_subs(subs) -> dict:
+    substitutions = {}
+    for item in subs:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise click.BadParameter(f"'{item}' is not KEY=VALUE", param_hint="--sub")
+        substitutions[key] = value
+    return substitutions
+
+
+def _read_input(text):
+    """--input: JSON text, @file.json, or - for stdin; nothing means {}."""
+    if text is None:
+        return {}
+    source = "--input"
+    if text == "-":
+        text, source = sys.stdin.read(), "stdin"
+    elif text.startswith("@"):
+        path = text[1:]
+        try:
+            with open(path, encoding="utf-8") as handle:
+                text = handle.read()
+        except OSError as exc:
+            raise ValueError(f"cannot read input file '{path}': {exc.strerror}") from None
+        source = path
+    try:
+        return json.loads(text)
+    except ValueError as exc:
+        raise ValueError(f"{source}: input is not valid JSON: {exc}") from None
+
+
+class _Tracer:
+    """A live, readable log of an execution (on stderr; colour only on a terminal)."""
+
+    def __init__(self) -> None:
+        self.depth = 0
+
+    def _say(self, text: str, **style) -> None:
+        click.echo(click.style("  " * self.depth + text, **style), err=True)
+
+    def __call__(self, event_type: str, details: dict) -> None:
+        if event_type.endswith("StateEntered"):
+            self._say(f"-> {details['name']} ({event_type[:-12]})", bold=True)
+        elif event_type.endswith("StateExited"):
+            self._say(f"<- {details['name']}  {_short(details.get('output'))}", fg="green")
+        elif event_type in ("TaskFailed", "LambdaFunctionFailed", "ActivityFailed",
+                            "TaskTimedOut", "LambdaFunctionTimedOut", "ActivityTimedOut"):
+            self._say(f"   x {details.get('error')}: {_short(details.get('cause'), 100)}", fg="red")
+        elif event_type == "Retry":
+            self._say(f"   retry #{details['attempt']} of {details['name']} in "
+                      f"{details['delay']:g} s ({details['error']})", fg="yellow")
+        elif event_type == "Catch":
+            self._say(f"   caught {details['error']} -> {details['next']}", fg="yellow")
+        elif event_type in ("ParallelStateStarted", "MapStateStarted"):
+            self.depth += 1
+        elif event_type in ("ParallelStateSucceeded", "ParallelStateFailed",
+                            "MapStateSucceeded", "MapStateFailed"):
+            self.depth = max(0, self.depth - 1)
+        elif event_type == "MapIterationStarted":
+            self._say(f"[{details['index']}]", dim=True)
+        elif event_type == "FailStateEntered":
+            pass
+
+
+def _short(value, limit: int = 80) -> str:
+    text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+    return text if len(text) <= limit else text[: limit - 3] + "..."

@@ -27,7 +27,7 @@ from asl import errors
 from asl.clock import Interrupted, RealClock
 from asl.errors import StatesError
 from asl.history import History, HistoryLimitExceeded
-from asl.resources import Invoker, TaskContext, error_from_exception
+from asl.resources import Invoker, RawResult, TaskContext, error_from_exception
 from asl.states import INLINE_MAP_CONCURRENCY, Scope
 from asl.timestamps import format_timestamp
 
@@ -107,7 +107,7 @@ class Run:
 
     def __init__(self, identity: Identity, execution_name: str, input_value: Any,
                  resources: dict, clock, concurrency: str, timeout: float | None,
-                 synchronous: bool) -> None:
+                 synchronous: bool, listener=None) -> None:
         self.identity = identity
         self.region = identity.region
         self.name = execution_name
@@ -117,6 +117,7 @@ class Run:
         self.clock = clock
         self.concurrency = concurrency
         self.synchronous = synchronous
+        self.listener = listener        # called with (event type, details) as events happen
         self.history = History()
         self.states: list[str] = []
         self.cancel = _Cancel()
@@ -206,7 +207,10 @@ class Frame:
     # -- history ------------------------------------------------------------------------
 
     def event(self, event_type: str, details: dict | None = None) -> int:
-        self.previous = self.run.history.add(event_type, self.clock.time(), self.previous, details)
+        run = self.run
+        self.previous = run.history.add(event_type, self.clock.time(), self.previous, details)
+        if run.listener is not None:
+            run.listener(event_type, details or {})
         return self.previous
 
     def enter(self, state, raw: Any) -> None:
@@ -243,12 +247,19 @@ class Frame:
             exc.located = True
 
     def retrying(self, state, exc: StatesError, delay: float, intended: float) -> None:
+        if self.run.listener is not None:   # a notice for live traces, not a history event
+            self.run.listener("Retry", {"name": state.name, "error": exc.error,
+                                        "cause": exc.cause, "delay": delay,
+                                        "attempt": self.retry_count + 1})
         self.sleep(delay, state.name, "Retry", intended)
         self.retry_count += 1
         self._context = None
 
     def caught(self, state, exc: StatesError, catcher) -> None:
-        """Hook for tracing; the history shows a catch as the state's Exited event."""
+        """The history shows a catch only as the state's Exited event: tell live traces."""
+        if self.run.listener is not None:
+            self.run.listener("Catch", {"name": state.name, "error": exc.error,
+                                        "cause": exc.cause, "next": catcher.next})
 
     # -- time ---------------------------------------------------------------------------
 
@@ -397,7 +408,7 @@ class Frame:
             if timeout is not None and self.clock.virtual and self.clock.time() - started > timeout:
                 raise StatesError(errors.TIMEOUT, "")
             if waiter is None:
-                return copy_json(result)
+                return result if isinstance(result, RawResult) else copy_json(result)
             self.event("TaskSubmitted", dict(submitted_tag, output=copy_json(result)))
             return self._wait_for_token(waiter, started, timeout, heartbeat)
         finally:
@@ -612,10 +623,10 @@ class Execution:
 
 def new_run(identity: Identity, scope: Scope, input_value: Any, resources: dict, *,
             clock=None, name: str | None = None, concurrency: str = "threads",
-            timeout: float | None = None, synchronous: bool) -> Execution:
+            timeout: float | None = None, synchronous: bool, on_event=None) -> Execution:
     """Prepare an execution (nothing runs yet)."""
     if concurrency not in ("threads", "sequential"):
         raise ValueError("concurrency must be 'threads' or 'sequential'")
     run = Run(identity, name or str(uuid.uuid4()), input_value, dict(resources or {}),
-              clock or RealClock(), concurrency, timeout, synchronous)
+              clock or RealClock(), concurrency, timeout, synchronous, on_event)
     return Execution(run, scope)

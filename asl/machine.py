@@ -97,29 +97,34 @@ class StateMachine:
         return [(name, spec.resource) for name, spec, parameters in self._tasks
                 if not can_resolve(spec, resources, parameters)]
 
-    def _prepare(self, input_value, resources, clock, name, concurrency, synchronous) -> Execution:
+    def _prepare(self, input_value, resources, clock, name, concurrency, synchronous,
+                 on_event) -> Execution:
         missing = self.missing_resources(resources)
         if missing:
             raise MissingResourceError(missing)
         input_value = {} if input_value is None else copy_json(input_value)
         return new_run(self.identity, self._scope, input_value, resources or {}, clock=clock,
                        name=name, concurrency=concurrency, timeout=self._timeout,
-                       synchronous=synchronous)
+                       synchronous=synchronous, on_event=on_event)
 
     def execute(self, input: Any = None, resources: dict | None = None, *, clock=None,
-                name: str | None = None, concurrency: str = "threads") -> ExecutionResult:
+                name: str | None = None, concurrency: str = "threads",
+                on_event=None) -> ExecutionResult:
         """Run to the end on this thread and return the result (never raises for anything
         the tasks do: failures are in ``result.status/error/cause``).
 
         ``clock``: :class:`asl.VirtualClock` to skip waits; ``name``: the execution name;
-        ``concurrency="sequential"`` runs Parallel branches and Map iterations in order.
+        ``concurrency="sequential"`` runs Parallel branches and Map iterations in order;
+        ``on_event(type, details)`` is called for every history event as it happens, and
+        with the notices ``"Retry"`` and ``"Catch"`` (details: name, error, cause, and the
+        delay or the next state), which the history shows only indirectly.
         Raises :class:`MissingResourceError` before starting if a Task has no callable.
         """
-        return self._prepare(input, resources, clock, name, concurrency, True)._execute()
+        return self._prepare(input, resources, clock, name, concurrency, True, on_event)._execute()
 
     def start(self, input: Any = None, resources: dict | None = None, *, clock=None,
-              name: str | None = None, concurrency: str = "threads") -> Execution:
+              name: str | None = None, concurrency: str = "threads", on_event=None) -> Execution:
         """Start on a background thread; returns the :class:`Execution` handle."""
-        execution = self._prepare(input, resources, clock, name, concurrency, False)
+        execution = self._prepare(input, resources, clock, name, concurrency, False, on_event)
         execution._start_thread()
         return execution

@@ -127,6 +127,64 @@ def can_resolve(spec: ResourceSpec, resources: dict, parameters_template: Any) -
     return False
 
 
+class RawResult:
+    """Return ``RawResult(value)`` from a callable to make ``value`` the task's result
+    exactly, with no lambda:invoke wrapping (mock responses are whole results)."""
+
+    __slots__ = ("value",)
+
+    def __init__(self, value: Any) -> None:
+        self.value = json.loads(json.dumps(value))
+
+
+class ResourceLoadError(ValueError):
+    """A --resources file or module that cannot be used; the message says why."""
+
+
+def load_resources(target: str) -> dict:
+    """The ``RESOURCES`` mapping of a Python file (``handlers.py``) or module (``pkg.handlers``).
+
+    This is how ``asl run --resources`` finds callables: the file or module defines a dict
+    named ``RESOURCES`` from Resource strings or Lambda function names to callables.
+    """
+    import importlib
+    import importlib.util
+    import sys
+
+    path = Path(target)
+    try:
+        if target.endswith(".py") or path.is_file():
+            if not path.is_file():
+                raise ResourceLoadError(f"resources file '{target}' does not exist")
+            module_name = f"_asl_resources_{abs(hash(str(path.resolve())))}"
+            spec = importlib.util.spec_from_file_location(module_name, path)
+            module = importlib.util.module_from_spec(spec)
+            sys.modules[module_name] = module
+            sys.path.insert(0, str(path.resolve().parent))
+            try:
+                spec.loader.exec_module(module)
+            finally:
+                sys.path.remove(str(path.resolve().parent))
+        else:
+            module = importlib.import_module(target)
+    except ResourceLoadError:
+        raise
+    except BaseException as exc:  # noqa: BLE001 - any import failure is the user's to see
+        if isinstance(exc, KeyboardInterrupt):
+            raise
+        raise ResourceLoadError(f"cannot load resources from '{target}': "
+                                f"{type(exc).__name__}: {exc}") from None
+    resources = getattr(module, "RESOURCES", None)
+    if not isinstance(resources, dict):
+        raise ResourceLoadError(f"'{target}' defines no RESOURCES mapping (a dict from Resource "
+                                "strings or Lambda function names to callables)")
+    bad = [name for name, handler in resources.items() if not callable(handler)]
+    if bad:
+        raise ResourceLoadError(f"RESOURCES in '{target}' maps {bad[0]!r} to something that is "
+                                "not callable")
+    return dict(resources)
+
+
 class TaskContext:
     """What a resource callable may receive as its second argument.
 

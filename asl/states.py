@@ -21,8 +21,8 @@ from asl.choice import compile_rule, no_choice_matched
 from asl.errors import RUNTIME, StatesError
 from asl.paths import (ABSENT, compile_result_path, compile_selector, compile_template,
                        compile_value_path, dumps)
-from asl.resources import (ACTIVITY, LAMBDA, LAMBDA_INVOKE, lambda_invoke_response, lookup,
-                           parse_resource, resource_not_found)
+from asl.resources import (ACTIVITY, LAMBDA, LAMBDA_INVOKE, RawResult, lambda_invoke_response,
+                           lookup, parse_resource, resource_not_found)
 from asl.retry import compile_catchers, compile_retriers, find_catcher, find_retrier
 from asl.timestamps import parse_timestamp
 
@@ -285,7 +285,9 @@ def _call_resource(state: State, frame, parameters: Any, timeout, heartbeat) -> 
             payload = parameters.get("Payload", {}) if isinstance(parameters, dict) else {}
         result = frame.run_callable(state, frame.run.invoker(handler), payload,
                                     timeout, heartbeat, names[2] and tag)
-        if spec.kind == LAMBDA_INVOKE and not spec.waits_for_token:
+        if isinstance(result, RawResult):
+            result = result.value                     # given as the task's result, as is
+        elif spec.kind == LAMBDA_INVOKE and not spec.waits_for_token:
             result = lambda_invoke_response(result)   # a token's answer comes unwrapped
         check_payload(result, state.name)
     except StatesError as exc:
