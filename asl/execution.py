@@ -307,14 +307,15 @@ class Frame:
         return Frame(self.run, self.clock.fork(), self.variables, self.previous, cancel)
 
     def run_concurrently(self, jobs, *, max_concurrency: int, may_block: bool,
-                         map_state: str | None, tolerated=None) -> list:
+                         map_state: str | None, tolerated=None, isolated: bool = False) -> list:
         """Run Parallel branches or Map iterations; results in job order.
 
         Jobs with no blocking work (no Task, no Wait) run one after another on this
         thread: a thread hand-off would cost more than the work. Otherwise a pool of at
         most ``max_concurrency`` threads (about 40 for an inline Map, as on AWS) runs
         them. Once one fails (beyond the tolerated failures), no new job starts and
-        running ones stop at their next state.
+        running ones stop at their next state. ``isolated`` jobs (Distributed Map child
+        workflows) cannot see this thread's variables.
         """
         cancel = _Cancel(self.cancel)
         results: list = [None] * len(jobs)
@@ -326,6 +327,8 @@ class Frame:
             if cancel.is_set():
                 return
             child = self.fork(cancel)
+            if isolated:
+                child.variables = {}
             clocks.append(child.clock)
             details = None if map_state is None else {"name": map_state, "index": item_index}
             if details:
@@ -415,6 +418,15 @@ class Frame:
             if token:
                 with run._lock:
                     run.tokens.pop(token, None)
+
+    def invoke(self, handler, payload: Any) -> Any:
+        """Call a helper resource (ItemReader, ResultWriter) with a copy of its payload."""
+        state_name = self.state.name if self.state else ""
+        context = self.context
+        return self.run.invoker(handler)(
+            copy_json(payload),
+            lambda: TaskContext(copy_json(context), None, self.run.handle, state_name,
+                                lambda seconds: self.sleep(seconds, state_name, "Task")))
 
     def _wait_for_token(self, waiter: _TokenWaiter, started: float, timeout, heartbeat) -> Any:
         """Block until SendTaskSuccess/Failure, TimeoutSeconds or a missed heartbeat.

@@ -64,6 +64,7 @@ def compile_value_path(text: str) -> Evaluator:
             return get(data, env)
         except PathNotFound as exc:
             raise StatesError(RUNTIME, str(exc)) from None
+    select.path_text = text     # for causes that quote the path
     return select
 
 

@@ -24,6 +24,7 @@ from asl.paths import (ABSENT, compile_result_path, compile_selector, compile_te
 from asl.resources import (ACTIVITY, LAMBDA, LAMBDA_INVOKE, RawResult, lambda_invoke_response,
                            lookup, parse_resource, resource_not_found)
 from asl.retry import compile_catchers, compile_retriers, find_catcher, find_retrier
+from asl.jsonpath import PathNotFound, compile_path
 from asl.timestamps import parse_timestamp
 
 #: Payloads (state input/output, task input/result) are limited to 256 KiB of UTF-8.
@@ -338,7 +339,7 @@ def compile_wait(name: str, definition: dict, options: CompileOptions) -> State:
     state = State(name, definition, run_wait)
     state.seconds = definition.get("Seconds")
     state.timestamp = parse_timestamp(definition["Timestamp"]) if "Timestamp" in definition else None
-    state.seconds_path = (compile_value_path(definition["SecondsPath"])
+    state.seconds_path = (compile_path(definition["SecondsPath"]).get
                           if "SecondsPath" in definition else None)
     state.timestamp_path_text = definition.get("TimestampPath")
     state.timestamp_path = (compile_value_path(definition["TimestampPath"])
@@ -357,8 +358,12 @@ def _wait_seconds(state: State, frame, data) -> float:
     if state.timestamp is not None:
         return state.timestamp.timestamp() - frame.clock.time()
     if state.seconds_path is not None:
-        value = state.seconds_path(data, frame)
         text = state.seconds_path_text
+        try:
+            value = state.seconds_path(data, frame)
+        except PathNotFound:
+            raise StatesError(RUNTIME, f"The SecondsPath parameter does not reference an input "
+                                       f"value: {text}") from None
         if type(value) is not int:
             if isinstance(value, float) or isinstance(value, str):
                 raise StatesError(RUNTIME, f"The SecondsPath parameter cannot be parsed as a long "
@@ -525,9 +530,9 @@ def _number_field(value, frame, data, field: str, kind=int):
     if kind is int and type(number) is not int or kind is float and (
             type(number) not in (int, float)):
         name = "integer" if kind is int else "float"
-        raise StatesError(RUNTIME, f"The {field}Path field refers to value "
-                                   f"\"{dumps(number) if not isinstance(number, str) else number}\" "
-                                   f"which is not a valid {name}")
+        shown = number if isinstance(number, str) else dumps(number)
+        raise StatesError(RUNTIME, f"The {field}Path field refers to value \"{shown}\" "
+                                   f"which is not a valid {name}: {value.path_text}")
     return number
 
 
@@ -549,7 +554,7 @@ def run_map(state: State, frame, raw: Any):
             results = frame.run_concurrently(
                 [(state.processor, item_input, index) for index, item_input in enumerate(inputs)],
                 max_concurrency=max_concurrency or 0, may_block=state.may_block,
-                map_state=state.name, tolerated=tolerated)
+                map_state=state.name, tolerated=tolerated, isolated=state.distributed)
         except StatesError as exc:
             if state.distributed:
                 frame.event("MapRunFailed", {"error": exc.error, "cause": exc.cause})
@@ -637,7 +642,7 @@ def _read_items(state: State, frame, effective):
         raise StatesError(errors.ITEM_READER_FAILED,
                           f"No callable is registered for the ItemReader resource '{spec.resource}'")
     try:
-        content = frame.run.invoker(handler)(arguments, lambda: None)
+        content = frame.invoke(handler, arguments)
     except StatesError:
         raise
     except Exception as exc:  # noqa: BLE001 - a reader's failure is the Map's failure
@@ -687,7 +692,7 @@ def _write_results(state: State, frame, effective, results):
             raise StatesError(errors.RESULT_WRITER_FAILED,
                               f"No callable is registered for the ResultWriter resource '{spec.resource}'")
         try:
-            frame.run.invoker(handler)(dict(arguments, Results=results), lambda: None)
+            frame.invoke(handler, dict(arguments, Results=results))
         except Exception as exc:  # noqa: BLE001
             raise StatesError(errors.RESULT_WRITER_FAILED, str(exc)) from None
     prefix = arguments.get("Prefix", "") if isinstance(arguments, dict) else ""

@@ -1,0 +1,890 @@
+"""JSONata in Step Functions: ``{% expression %}`` fields, compiled once, evaluated as AWS does.
+
+A JSONata state's fields (``Arguments``, ``Output``, ``Assign``, ``Condition``, ``Items``,
+``TimeoutSeconds``...) hold either an expression string ``"{% ... %}"`` or a JSON value
+in which such strings may be nested (a *template*). :func:`compile_template` turns a
+field's value into a function ``evaluate(states, variables)`` where ``states`` is the
+``$states`` object (``input``, ``context``, and ``result``/``errorOutput`` where they
+exist) and ``variables`` the workflow variables, bound as ``$name``.
+
+The JSONata language itself is the ``jsonata-python`` library, imported only when a
+definition uses JSONata. This module adds what Step Functions adds around it:
+
+* no implicit input document: ``$``, ``$$`` and bare field names find nothing;
+* ``$partition``, ``$range``, ``$hash``, ``$random``, ``$uuid``, ``$parse``; no ``$eval``;
+* every failure is ``States.QueryEvaluationError`` with AWS's cause wording, naming the
+  expression and the field (``Output``, ``Arguments/FunctionName``, ``Assign/total``);
+* results are plain JSON: JSONata's ``undefined`` is an error, functions are refused;
+* JSON ``null`` stays distinct from ``undefined`` inside the library (it is
+  ``Utils.NULL_VALUE`` there), and integers stay integers.
+
+Cost: the library interprets the AST in pure Python (tens of microseconds for the
+simplest expression), so plain paths such as ``$states.input.order.id`` or
+``$customer.name``, by far the most common expressions, are evaluated directly on the
+dictionaries whenever every step lands on an object, and only fall back to the library
+otherwise.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import random
+import re
+import sys
+import threading
+import time
+import uuid
+from typing import Any, Callable, Mapping
+
+from asl.errors import QUERY_EVALUATION_ERROR, StatesError
+
+__all__ = [
+    "JSONataSyntaxError", "is_expression", "compile_template", "expect_type",
+    "check_expression", "references",
+]
+
+#: ``$states``: ``{"input": ..., "context": ..., "result"?: ..., "errorOutput"?: ...}``.
+StatesVars = Mapping[str, Any]
+Evaluator = Callable[..., Any]
+
+#: The members ``$states`` may have [AWS].
+STATES_MEMBERS = ("input", "context", "result", "errorOutput")
+
+
+class JSONataSyntaxError(ValueError):
+    """A ``{% %}`` expression that does not parse (raised when the definition is compiled)."""
+
+    def __init__(self, expression: str, field: str, detail: str) -> None:
+        where = f" specified for the field '{field}'" if field else ""
+        super().__init__(f"The JSONata expression '{expression}'{where} is not valid: {detail}")
+        self.expression = expression
+        self.field = field
+        self.detail = detail
+
+
+def is_expression(value: Any) -> bool:
+    """A JSONata expression string: starts exactly with ``{%`` and ends exactly with ``%}``.
+
+    Surrounding whitespace makes the string a plain literal [AWS] (the validator reports
+    it); ``"{%}"`` is too short to be both.
+    """
+    return (type(value) is str and len(value) >= 4
+            and value.startswith("{%") and value.endswith("%}"))
+
+
+# -- Errors, in AWS's words ---------------------------------------------------------------
+
+def _query_error(expression: str, field: str, problem: str) -> StatesError:
+    return StatesError(QUERY_EVALUATION_ERROR,
+                       f"The JSONata expression '{expression}' specified for the field "
+                       f"'{field}' {problem}")
+
+
+def _dumps(value: Any) -> str:
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+
+
+def _type_name(value: Any) -> str:
+    """JSONata's type names, as AWS prints them in 'but was ...'."""
+    if value is None:
+        return "null"
+    if value is True or value is False:
+        return "boolean"
+    if type(value) in (int, float):
+        return "number"
+    if type(value) is str:
+        return "string"
+    if isinstance(value, list):
+        return "array"
+    return "object"
+
+
+def expect_type(value: Any, expected: str, expression: str, field: str) -> Any:
+    """Check a field's evaluated value; return it (an integral number as an ``int``).
+
+    ``expected`` is one of ``array``, ``number``, ``string``, ``boolean``, ``object``,
+    ``integer``, ``null``. A mismatch is States.QueryEvaluationError [observed]:
+    ``... returned an unexpected result type. Expected 'array', but was 'number' for
+    value: 1``. An integral float (``2.0``) passes as an integer; ``2.5`` is reported as
+    a 'number'.
+    """
+    actual = _type_name(value)
+    if expected == "integer":
+        if actual == "number" and (type(value) is int or value.is_integer()):
+            return int(value)
+    elif actual == expected:
+        return value
+    raise _query_error(expression, field,
+                       f"returned an unexpected result type. Expected '{expected}', "
+                       f"but was '{actual}' for value: {_dumps(value)}")
+
+
+# -- The library, loaded on first use -----------------------------------------------------
+
+class _Library:
+    """jsonata-python and what Step Functions binds around it, built once per process."""
+
+    def __init__(self) -> None:
+        from jsonata import functions, jexception, parser, utils
+        from jsonata.jsonata import Jsonata
+
+        self.Jsonata = Jsonata
+        self.Frame = Jsonata.Frame
+        self.JException = jexception.JException
+        self.error_codes = jexception.JException.error_codes
+        self.Symbol = parser.Parser.Symbol
+        self.NULL = utils.Utils.NULL_VALUE
+        self.functions = functions.Functions
+        self.current = Jsonata.CURRENT
+        self.local = threading.local()
+        # The port prints to stdout on some errors ("Proc not found 5" before T1006):
+        # that would corrupt the JSON a command-line run writes there.
+        sys.modules["jsonata.jsonata"].print = _discard
+
+        # Step Functions' global scope: the standard library, AWS's additions, no $eval.
+        Native, Guarded = _function_types(Jsonata, self.JException)
+        self.frame = Jsonata.Frame(Jsonata.static_frame)
+        functions_here = {**_aws_functions(self), **_corrected_functions(self)}
+        for name, (implementation, signature_text, arity) in functions_here.items():
+            self.frame.bind(name, Native(name, implementation, signature_text, arity))
+        for name, translate in _error_translations(self).items():
+            self.frame.bind(name, Guarded(Jsonata.static_frame.lookup(name), translate))
+        # A binding to undefined hides the built-in: ``$eval(...)`` is then T1006 [AWS].
+        self.frame.bindings["eval"] = None
+        self.builtins = frozenset(Jsonata.static_frame.bindings) | frozenset(self.frame.bindings)
+
+    def parse(self, text: str):
+        """The AST of ``text``; raises the library's JException on a syntax error."""
+        return self.Jsonata(text).ast
+
+    def runner(self):
+        """This thread's evaluator instance.
+
+        The library keeps evaluation state (current environment, ``$now`` timestamp) on
+        the Jsonata object it finds in a thread-local; one private instance per thread
+        keeps concurrent Map iterations and Parallel branches apart.
+        """
+        runner = getattr(self.local, "runner", None)
+        if runner is None:
+            runner = self.local.runner = self.Jsonata("0")
+        return runner
+
+
+def _function_types(Jsonata, JException) -> tuple[type, type]:
+    """The two kinds of function bound here, as the library's JFunction subclasses."""
+
+    class Native(Jsonata.JFunction):
+        """A function written here, called with its validated arguments."""
+
+        def __init__(self, name: str, implementation, signature_text: str, arity: int) -> None:
+            super().__init__(None, signature_text)
+            self.function_name = name  # partial application ($f(?, 2)) calls it by name
+            self.implementation = implementation
+            self.arity = arity
+
+        def call(self, input, args):
+            return self.implementation(*(args or ()))
+
+        def get_number_of_args(self) -> int:
+            return self.arity
+
+    class Guarded(Jsonata.JFunction):
+        """A library function whose Python exceptions become the JSONata error due."""
+
+        def __init__(self, native, translate) -> None:
+            super().__init__(None, None)
+            self.native = native
+            self.signature = native.signature
+            self.function_name = native.function_name
+            self.translate = translate
+
+        def call(self, input, args):
+            try:
+                return self.native.call(input, args)
+            except JException:
+                raise
+            except Exception as exc:  # noqa: BLE001 - Python errors of the port
+                raise self.translate(list(args or ()), exc) from None
+
+        def get_number_of_args(self) -> int:
+            return self.native.get_number_of_args()
+
+    return Native, Guarded
+
+
+_library: _Library | None = None
+_library_lock = threading.Lock()
+
+
+def _lib() -> _Library:
+    global _library
+    if _library is None:
+        with _library_lock:
+            if _library is None:
+                _library = _Library()
+    return _library
+
+
+# -- JSON <-> the library's values --------------------------------------------------------
+
+def _to_jsonata(value: Any, null: Any) -> Any:
+    """``value`` with JSON nulls as the library's NULL_VALUE (its ``None`` is undefined).
+
+    Copies only the containers that hold a null (or hold one that does); everything
+    else is shared, so a null-free input costs one walk and no allocation.
+    """
+    t = type(value)
+    if t is dict:
+        copy = None
+        for key, item in value.items():
+            if item is None:
+                new = null
+            elif type(item) is dict or type(item) is list:
+                new = _to_jsonata(item, null)
+                if new is item:
+                    continue
+            else:
+                continue
+            if copy is None:
+                copy = dict(value)
+            copy[key] = new
+        return value if copy is None else copy
+    if t is list:
+        copy = None
+        for i, item in enumerate(value):
+            if item is None:
+                new = null
+            elif type(item) is dict or type(item) is list:
+                new = _to_jsonata(item, null)
+                if new is item:
+                    continue
+            else:
+                continue
+            if copy is None:
+                copy = list(value)
+            copy[i] = new
+        return value if copy is None else copy
+    if value is None:
+        return null
+    return value
+
+
+class _Unsupported(Exception):
+    """A result that is not JSON: a function, a regex."""
+
+
+_JS_INTEGER_LIMIT = 2.0 ** 53
+
+
+def _to_json(value: Any, null: Any) -> Any:
+    """A library result as plain JSON (dict, list, str, int, float, bool, None).
+
+    NULL_VALUE becomes None, the library's list subclasses become lists, and an
+    integral float beyond 2**53 (where the library's arithmetic gives up on ints)
+    becomes the int JavaScript would print. Functions raise :class:`_Unsupported`.
+    Plain containers that need no change are returned as they are.
+    """
+    t = type(value)
+    if t is str or t is int or t is bool or value is None:
+        return value
+    if t is float:
+        if value.is_integer() and _JS_INTEGER_LIMIT <= abs(value) < 1e21:
+            return int(value)
+        return value
+    if value is null:
+        return None
+    if t is dict:
+        copy = None
+        for key, item in value.items():
+            new = _to_json(item, null)
+            if new is not item:
+                if copy is None:
+                    copy = dict(value)
+                copy[key] = new
+        return value if copy is None else copy
+    if isinstance(value, list):
+        items = [_to_json(item, null) for item in value]
+        if t is list and all(a is b for a, b in zip(items, value)):
+            return value
+        return items
+    raise _Unsupported()
+
+
+# -- Error messages: the library's error, as JSONata (and so AWS) words it ------------------
+
+# JSONata's own signature letters, as its T0412 message spells them.
+_ARRAY_OF = {"a": "arrays", "b": "booleans", "f": "functions", "n": "numbers",
+             "o": "objects", "s": "strings"}
+
+_PLACEHOLDER = re.compile(r"\{\{\{(\w+)\}\}\}|\{\{(\w+)\}\}")
+
+
+def _js_stringify(value: Any) -> str:
+    """JSON.stringify, as JSONata fills ``{{value}}`` in its messages."""
+    lib = _library
+    if lib is not None and value is lib.NULL:
+        return "null"
+    if type(value) is float and value.is_integer() and abs(value) < 1e21:
+        value = int(value)
+    try:
+        return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+    except (TypeError, ValueError):
+        return str(value)
+
+
+def _describe(exc: Exception) -> str:
+    """``<code>: <message>`` for a JSONata error, e.g. ``T1006: Attempted to invoke a
+    non-function`` [observed wording].
+
+    The Python port's message catalogue writes "Object" where JSONata writes "function"
+    (a Java-port artefact) and fills placeholders unquoted; messages are re-rendered
+    here from the catalogue the way jsonata-js does: ``{{x}}`` JSON-encoded,
+    ``{{{x}}}`` raw.
+    """
+    lib = _lib()
+    if not isinstance(exc, lib.JException):
+        return _describe_python_error(exc)
+    code = exc.error
+    template = lib.error_codes.get(code)
+    if template is None:
+        # The port sometimes raises with the message in place of the code ($replace).
+        for known, text in lib.error_codes.items():
+            if _js_wording(text) == code:
+                code, template = known, text
+                break
+        else:
+            return str(code)
+    template = _js_wording(template)
+    template = template.replace("must not exceed 1e6", "must not exceed 1e7")  # its limit
+    args = [exc.current, exc.expected, exc.extra]
+    if code == "T0412" and isinstance(exc.extra, str):
+        args[2] = _ARRAY_OF.get(exc.extra, exc.extra)
+    elif code == "T0411":
+        args = [exc.expected, None, None]
+    elif code == "D1002":
+        args = [exc.expected, None, None]
+    values = iter(args)
+
+    def fill(match: re.Match) -> str:
+        value = next(values, None)
+        if match.group(1) is not None:
+            return "" if value is None else str(value)
+        return "undefined" if value is None else _js_stringify(value)
+
+    return f"{code}: {_PLACEHOLDER.sub(fill, template)}"
+
+
+def _js_wording(template: str) -> str:
+    """The port's catalogue entry as jsonata-js words it."""
+    return re.sub(r"\bObject\b", "function", template)
+
+
+def _describe_python_error(exc: Exception) -> str:
+    """A Python exception escaping the library (its defects), mapped to JSONata's code."""
+    if isinstance(exc, (ZeroDivisionError, OverflowError)):
+        # JavaScript arithmetic would give Infinity, which JSONata refuses as a result.
+        return "D1001: Number out of range: Infinity"
+    if isinstance(exc, RecursionError):
+        return ("D1011: Stack overflow. Check for non-terminating recursive function.  "
+                "Consider rewriting as tail-recursive")
+    if isinstance(exc, _FunctionError):
+        return str(exc)
+    return f"{type(exc).__name__}: {exc}"
+
+
+class _FunctionError(Exception):
+    """A Step Functions function ($partition, $range...) refusing its arguments."""
+
+
+# -- The functions Step Functions adds [AWS] -------------------------------------------------
+
+def _integer(value: Any, function: str, what: str) -> int:
+    """An integer parameter: AWS rounds non-integers down [AWS]; toward zero, as the
+    intrinsic functions were observed to do."""
+    if type(value) is float:
+        if not math.isfinite(value):
+            raise _FunctionError(f"{function}: the {what} must be a finite number")
+        return int(value)
+    return value
+
+
+def _aws_functions(lib: _Library) -> dict:
+    """name -> (implementation, JSONata signature) for Step Functions' own functions.
+
+    Signatures are JSONata's: the library checks argument types (T0410) and wraps a
+    single value passed where an array is expected, as JSONata does for its own.
+    """
+    null = lib.NULL
+
+    def partition(array, size):
+        """$partition(array, size): chunks of ``size`` items, the last possibly shorter."""
+        if array is None or size is None:
+            return None
+        n = _integer(size, "$partition", "chunk size")
+        if n <= 0:
+            raise _FunctionError(f"$partition: the chunk size must be a positive integer, "
+                                 f"got {_js_stringify(size)}")
+        items = list(array)
+        return [items[i:i + n] for i in range(0, len(items), n)]
+
+    def range_(start, end, step):
+        """$range(start, end, step): from start to end inclusive, step may be negative."""
+        if start is None or end is None or step is None:
+            return None
+        first = _integer(start, "$range", "start")
+        last = _integer(end, "$range", "end")
+        increment = _integer(step, "$range", "step")
+        if increment == 0:
+            raise _FunctionError("$range: the step must not be zero")
+        count = (last - first) // increment + 1
+        if count > _MAX_RANGE_ITEMS:
+            raise _FunctionError(f"$range: the range would have {count} items, more than "
+                                 f"{_MAX_RANGE_ITEMS}")
+        return list(range(first, first + max(count, 0) * increment, increment))
+
+    def hash_(data, algorithm):
+        """$hash(data, algorithm): lowercase hex digest of the UTF-8 text of ``data``."""
+        if data is None or algorithm is None:
+            return None
+        digest = _HASH_ALGORITHMS.get(algorithm)
+        if digest is None:
+            raise _FunctionError(f"$hash: unsupported algorithm {_js_stringify(algorithm)}; "
+                                 f"use one of {', '.join(_HASH_ALGORITHMS)}")
+        text = data if type(data) is str else _dumps(_to_json(data, null))
+        return digest(text.encode("utf-8", "surrogatepass")).hexdigest()
+
+    def random_(seed=None):
+        """$random([seed]): 0 <= n < 1; the same seed always draws the same number."""
+        if seed is None:
+            return random.random()
+        return _java_next_double(_integer(seed, "$random", "seed"))
+
+    def uuid_():
+        """$uuid(): a random version 4 UUID."""
+        return str(uuid.uuid4())
+
+    def parse(text):
+        """$parse(json): the JSON value a string holds (JSONata has no $eval on AWS)."""
+        if text is None:
+            return None
+        try:
+            value = json.loads(text, parse_constant=_refuse_constant)
+        except ValueError as exc:
+            raise _FunctionError(f"$parse: the argument is not valid JSON: {exc}") from None
+        return _to_jsonata(value, null)
+
+    return {
+        "partition": (partition, "<an:a>", 2),
+        "range": (range_, "<nnn:a<n>>", 3),
+        "hash": (hash_, "<js:s>", 2),
+        "random": (random_, "<n?:n>", 1),
+        "uuid": (uuid_, "<:s>", 0),
+        "parse": (parse, "<s-:j>", 1),
+    }
+
+
+# -- Library functions that differ from JSONata's definition --------------------------------
+
+_JS_DECIMAL = re.compile(r"-?[0-9]+(\.[0-9]+)?([Ee][-+]?[0-9]+)?")
+_JS_RADIX = re.compile(r"0[xX][0-9A-Fa-f]+|0[oO][0-7]+|0[bB][01]+")
+
+
+def _corrected_functions(lib: _Library) -> dict:
+    """Replacements for library functions that accept or refuse what JSONata does not."""
+    JException = lib.JException
+
+    def number(value=None):
+        """$number: JSON-number strings and 0x/0o/0b literals only, else D3030 (the port
+        accepted " 12", "+1", "1_000", "NaN" and raised ValueError on "abc")."""
+        if value is None or type(value) in (int, float):
+            return value
+        if value is lib.NULL:  # the port's signature check lets null through
+            raise JException("T0410", -1, 1, "number")
+        if value is True or value is False:
+            return int(value)
+        if _JS_DECIMAL.fullmatch(value):
+            number = float(value)
+            if math.isfinite(number):
+                return int(number) if number.is_integer() and abs(number) < 1e21 else number
+        elif _JS_RADIX.fullmatch(value):
+            return int(value, 0)
+        raise JException("D3030", -1, value)
+
+    def sort(array=None, comparator=None):
+        """$sort: without a comparator only all-number or all-string arrays (D3070)."""
+        if array is not None and comparator is None and len(array) > 1:
+            numbers = all(type(v) in (int, float) for v in array)
+            if not numbers and not all(type(v) is str for v in array):
+                raise JException("D3070", -1)
+        return lib.functions.sort(array, comparator)
+
+    return {
+        "number": (number, "<(nsb)-:n>", 1),
+        "sort": (sort, "<af?:a>", 2),
+    }
+
+
+def _error_translations(lib: _Library) -> dict:
+    """Library functions whose Python exceptions stand for a JSONata error code."""
+    JException = lib.JException
+
+    def url(name):
+        return lambda args, exc: JException("D3140", -1, name, args[0] if args else None)
+
+    return {
+        "toMillis": lambda args, exc: JException("D3110", -1, args[0] if args else None),
+        "power": lambda args, exc: JException("D3061", -1, *(args + [None, None])[:2]),
+        "decodeUrl": url("decodeUrl"),
+        "decodeUrlComponent": url("decodeUrlComponent"),
+        "encodeUrl": url("encodeUrl"),
+        "encodeUrlComponent": url("encodeUrlComponent"),
+    }
+
+
+def _discard(*args, **kwargs) -> None:
+    pass
+
+
+_MAX_RANGE_ITEMS = 1000  # as States.ArrayRange [observed]; AWS documents none for $range
+
+_HASH_ALGORITHMS = {
+    "MD5": hashlib.md5, "SHA-1": hashlib.sha1, "SHA-256": hashlib.sha256,
+    "SHA-384": hashlib.sha384, "SHA-512": hashlib.sha512,
+}
+
+
+def _refuse_constant(name: str):
+    raise ValueError(f"{name} is not JSON")
+
+
+def _java_next_double(seed: int) -> float:
+    """``new java.util.Random(seed).nextDouble()``: AWS's service is Java, and a seeded
+    draw must repeat exactly [AWS: "the same seed returns an identical number"]."""
+    multiplier, mask = 0x5DEECE66D, (1 << 48) - 1
+    state = (seed ^ multiplier) & mask
+
+    def next_bits(bits: int) -> int:
+        nonlocal state
+        state = (state * multiplier + 0xB) & mask
+        return state >> (48 - bits)
+
+    high = next_bits(26)
+    low = next_bits(27)
+    return ((high << 27) + low) * (1.0 / (1 << 53))
+
+
+# -- Static analysis of an expression -------------------------------------------------------
+
+# A step that only looks a field up: no predicate, stage, grouping, binding or array flag.
+_PLAIN_STEP_FLAGS = ("predicate", "stages", "group", "focus", "index", "tuple", "keep_array",
+                     "ancestor", "seeking_parent", "keep_singleton_array", "consarray")
+
+
+def _plain_step(step, kind: str) -> bool:
+    return getattr(step, "type", None) == kind and not any(
+        getattr(step, flag, None) for flag in _PLAIN_STEP_FLAGS)
+
+
+class _Analysis:
+    """What an expression reads, found by walking its AST once, at compile time.
+
+    ``reach`` maps each root it reads (``states`` or a variable name) to a trie of the
+    field names through which it is reached: ``None`` means the whole value, a dict
+    ``{name: trie}`` only those fields. ``$states.input.order.id + $states.input.a``
+    gives ``{"states": {"input": {"order": {"id": None}, "a": None}}}``. Only the
+    reachable parts need converting to the library's representation at run time.
+    """
+
+    def __init__(self) -> None:
+        self.reach: dict[str, dict | None] = {}
+        self.called: set[str] = set()       # $name in call position: $sum(...)
+        self.locals: set[str] = set()       # bound by := or as a lambda parameter
+        self.uses_parent = False            # the % operator looks back up a path
+
+    def read(self, root: str, names: tuple) -> None:
+        """Record that ``root`` is read through the fields ``names`` (then wholly)."""
+        if root in self.reach and self.reach[root] is None:
+            return
+        if not names:
+            self.reach[root] = None
+            return
+        node = self.reach.setdefault(root, {})
+        for name in names[:-1]:
+            if name in node and node[name] is None:
+                return
+            node = node.setdefault(name, {})
+        node[names[-1]] = None
+
+
+def _analyse(ast, lib: _Library) -> _Analysis:
+    analysis = _Analysis()
+    seen: set[int] = set()
+    Symbol = lib.Symbol
+
+    def visit(node) -> None:
+        if isinstance(node, (list, tuple)):
+            for item in node:
+                visit(item)
+            return
+        if not isinstance(node, Symbol) or id(node) in seen:
+            return
+        seen.add(id(node))
+        kind = node.type
+        if kind == "path" and node.steps and getattr(node.steps[0], "type", None) == "variable":
+            first = node.steps[0]
+            if first.value not in ("", "$"):
+                seen.add(id(first))
+                names = []
+                if _plain_step(first, "variable"):
+                    for step in node.steps[1:]:
+                        if getattr(step, "type", None) != "name":
+                            break
+                        names.append(step.value)
+                        if not _plain_step(step, "name"):
+                            break  # its predicate or stages apply to the whole field
+                analysis.read(first.value, tuple(names))
+                visit_children(first)  # its predicates, e.g. $v[$i]
+        elif kind == "variable":
+            if node.value not in ("", "$"):
+                analysis.read(node.value, ())
+        elif kind == "parent":
+            analysis.uses_parent = True
+        elif kind == "bind" and getattr(node.lhs, "type", None) == "variable":
+            analysis.locals.add(node.lhs.value)
+        elif kind == "lambda":
+            for argument in node.arguments or ():
+                if getattr(argument, "type", None) == "variable":
+                    analysis.locals.add(argument.value)
+        elif kind in ("function", "partial") and getattr(node.procedure, "type", None) == "variable":
+            analysis.called.add(node.procedure.value)
+        visit_children(node)
+
+    def visit_children(node) -> None:
+        for key, child in vars(node).items():
+            if not key.startswith("_") and isinstance(child, (Symbol, list, tuple)):
+                visit(child)
+
+    visit(ast)
+    return analysis
+
+
+def references(text: str) -> set[str]:
+    """What an expression (the text inside ``{% %}``) reads, as written in JSONata.
+
+    ``$states`` members appear as ``"$states.input"``, ``"$states.result"``... (a bare
+    ``$states``, ``$states[...]`` or ``$states.*`` as ``"$states"``); workflow variables
+    as ``"$name"``. Not listed: names the expression binds itself (``$x := ...``, lambda
+    parameters, wherever they occur in it), ``$``/``$$``, and calls of built-in
+    functions (``$sum(...)``). Found by walking the parsed expression; a syntax error
+    raises :class:`JSONataSyntaxError`.
+    """
+    lib = _lib()
+    try:
+        ast = lib.parse(text)
+    except Exception as exc:  # noqa: BLE001 - the parser raises JException and Python errors
+        raise JSONataSyntaxError(text.strip(), "", _syntax_detail(exc)) from None
+    analysis = _analyse(ast, lib)
+    found = set()
+    for root, trie in analysis.reach.items():
+        if root == "states":
+            found.update(["$states"] if trie is None else (f"$states.{m}" for m in trie))
+        elif root not in analysis.locals and not (root in analysis.called
+                                                   and root in lib.builtins):
+            found.add(f"${root}")
+    return found
+
+
+def _syntax_detail(exc: Exception) -> str:
+    detail = _describe(exc)
+    location = getattr(exc, "location", None)
+    if isinstance(location, int) and location >= 0:
+        detail += f" (at position {location})"
+    return detail
+
+
+def check_expression(text: str) -> str | None:
+    """For the validator: None if the expression (inside ``{% %}``) parses, else why not,
+    e.g. ``S0203: Expected ")" before end of expression (at position 4)``."""
+    lib = _lib()
+    try:
+        lib.parse(text)
+    except Exception as exc:  # noqa: BLE001
+        return _syntax_detail(exc)
+    return None
+
+
+# -- Compiled expressions -------------------------------------------------------------------
+
+_MISSING = object()
+_FALLBACK = object()
+
+
+def _view(value: Any, trie: dict | None, null: Any) -> Any:
+    """The part of ``value`` an expression can reach, in the library's representation.
+
+    Where the trie names fields of an object, only those are kept (a fresh, small
+    dict); everything reached wholly, or any array on the way (JSONata maps the rest
+    of the path over it), is converted whole. A Map iteration reading
+    ``$states.context.Map.Item.Value`` thus never walks the execution's input.
+    """
+    if trie is None or type(value) is not dict:
+        return _to_jsonata(value, null)
+    view = {}
+    for name, sub in trie.items():
+        item = value.get(name, _MISSING)
+        if item is not _MISSING:
+            view[name] = _view(item, sub, null)
+    return view
+
+
+class _Expression:
+    """One ``{% %}`` expression, parsed once, with what it needs bound at run time."""
+
+    __slots__ = ("text", "field", "ast", "states", "variables", "path", "literal")
+
+    def __init__(self, text: str, field: str) -> None:
+        lib = _lib()
+        self.text = text
+        self.field = field
+        try:
+            self.ast = lib.parse(text)
+        except Exception as exc:  # noqa: BLE001
+            raise JSONataSyntaxError(text, field, _syntax_detail(exc)) from None
+        analysis = _analyse(self.ast, lib)
+        # ``%`` climbs back up a path: hand the library whole values, not pruned views.
+        reach = dict.fromkeys(analysis.reach) if analysis.uses_parent else dict(analysis.reach)
+        self.states = reach.pop("states", _MISSING)     # a trie, or _MISSING if unread
+        self.variables = tuple(reach.items())
+        path = _plain_path(self.ast)
+        # ``$sum`` alone is the function (an unsupported result), not a missing variable.
+        self.path = None if path is not None and path[0] in lib.builtins else path
+        self.literal = _literal(self.ast, lib)
+
+    def __call__(self, states: StatesVars, variables: Mapping[str, Any] | None,
+                 now: float | None = None) -> Any:
+        """The expression's JSON value; States.QueryEvaluationError if there is none."""
+        if self.path is not None:
+            value = _follow(self.path, states, variables)
+            if value is not _FALLBACK:
+                if value is _MISSING:
+                    raise _query_error(self.text, self.field, "returned nothing (undefined).")
+                return value
+        if self.literal is not None:
+            return self.literal[0]
+        lib = _lib()
+        null = lib.NULL
+        bindings = {"$": None, "__evaluate_entry": None, "__evaluate_exit": None}
+        if self.states is not _MISSING and states is not None:
+            bindings["states"] = _view(states, self.states, null)
+        if variables:
+            for name, trie in self.variables:
+                value = variables.get(name, _MISSING)
+                if value is not _MISSING:
+                    bindings[name] = _view(value, trie, null)
+        frame = lib.Frame(lib.frame)
+        frame.bindings = bindings
+        runner = lib.runner()
+        runner.timestamp = int((time.time() if now is None else now) * 1000)
+        lib.current.jsonata = runner
+        try:
+            result = runner.eval(self.ast, None, frame)
+        except Exception as exc:  # noqa: BLE001 - the library raises JException and Python errors
+            raise _query_error(self.text, self.field,
+                               f"threw an error during evaluation. {_describe(exc)}") from None
+        if result is None:
+            raise _query_error(self.text, self.field, "returned nothing (undefined).")
+        try:
+            return _to_json(result, null)
+        except _Unsupported:
+            raise _query_error(self.text, self.field,
+                               "returned an unsupported result type.") from None
+
+
+def _literal(ast, lib: _Library) -> tuple | None:
+    """``(value,)`` for an expression that is a lone number, string, boolean or null."""
+    if getattr(ast, "type", None) in ("number", "string", "value") and not any(
+            getattr(ast, flag, None) for flag in _PLAIN_STEP_FLAGS):
+        return (_to_json(ast.value, lib.NULL),)
+    return None
+
+
+def _plain_path(ast) -> tuple | None:
+    """``("states", "input", "a", ...)`` or ``("v", "a", ...)`` when the expression is
+    nothing but a variable followed by field names, else None."""
+    if _plain_step(ast, "variable") and ast.value not in ("", "$"):
+        return (ast.value,)
+    if getattr(ast, "type", None) != "path" or not _plain_step(ast, "path"):
+        return None
+    steps = ast.steps
+    if not steps or not _plain_step(steps[0], "variable") or steps[0].value in ("", "$"):
+        return None
+    if not all(_plain_step(step, "name") for step in steps[1:]):
+        return None
+    return (steps[0].value,) + tuple(step.value for step in steps[1:])
+
+
+def _follow(path: tuple, states: StatesVars, variables) -> Any:
+    """A plain path's value when every step lands on an object; ``_MISSING`` when a key
+    is absent (JSONata's undefined); ``_FALLBACK`` when JSONata's array mapping (or its
+    treatment of scalars) is involved, so that the library decides."""
+    root = path[0]
+    if root == "states":
+        node = states
+    elif variables is None:
+        return _MISSING
+    else:
+        node = variables.get(root, _MISSING)
+        if node is _MISSING:
+            return _MISSING
+    for name in path[1:]:
+        if type(node) is not dict:
+            return _FALLBACK
+        node = node.get(name, _MISSING)
+        if node is _MISSING:
+            return _MISSING
+    return node
+
+
+# -- Templates --------------------------------------------------------------------------------
+
+def compile_template(value: Any, field: str) -> Evaluator:
+    """Compile a JSONata-mode field value into ``evaluate(states, variables, now=None)``.
+
+    A ``{% %}`` string is an expression; in objects and arrays every nested expression
+    string is evaluated (keys never are) and reported under ``field/key`` (``field/0``
+    for array items) in causes, as AWS names ``Arguments/FunctionName``; any other value
+    is a constant. Each expression is parsed here, once. ``now`` (epoch seconds) is
+    what ``$now()``/``$millis()`` return, for virtual clocks; the real time by default.
+    The returned function has ``constant`` (and then ``value``) set when nothing in
+    ``value`` is an expression.
+    """
+    if is_expression(value):
+        return _Expression(value[2:-2].strip(), field)
+    if isinstance(value, dict):
+        entries = tuple((key, compile_template(item, f"{field}/{key}"))
+                        for key, item in value.items())
+        if all(getattr(entry, "constant", False) for _, entry in entries):
+            return _constant(value)
+
+        def build_object(states, variables, now=None):
+            return {key: entry(states, variables, now) for key, entry in entries}
+        return build_object
+    if isinstance(value, list):
+        items = tuple(compile_template(item, f"{field}/{i}") for i, item in enumerate(value))
+        if all(getattr(item, "constant", False) for item in items):
+            return _constant(value)
+
+        def build_array(states, variables, now=None):
+            return [item(states, variables, now) for item in items]
+        return build_array
+    return _constant(value)
+
+
+def _constant(value: Any) -> Evaluator:
+    def constant(states, variables, now=None):
+        return value
+    constant.constant = True
+    constant.value = value
+    return constant
