@@ -333,6 +333,7 @@ class _Done:
     step: str
     definite: bool = True
     group: Any = None
+    faulted: bool = False      # the step whose failure this is: nothing to undo, maybe
 
 
 @dataclass
@@ -474,10 +475,10 @@ class _SagaCheck:
     def done_around(self, parent: str, done: list, origin: str) -> list:
         """Caught around a Parallel/Map: its nested steps (the faulted one included) may
         or may not have completed: the catch cannot know which branch got how far."""
-        out = [(_Done(d.step, False, d.group) if parent in self.refs[d.step].enclosing else d)
-               for d in done]
+        out = [(_Done(d.step, False, d.group, d.faulted) if parent in self.refs[d.step].enclosing
+                else d) for d in done]
         if origin in self.comp_of and all(d.step != origin for d in out):
-            out.append(_Done(origin, False))
+            out.append(_Done(origin, False, faulted=True))
         return out
 
     def follow(self, origin: str, hops: list, target: str, done: list) -> None:
@@ -546,6 +547,11 @@ class _SagaCheck:
             if d.definite and count == 0:
                 self.report(fault, "COMPENSATION_MISSING", ERROR,
                             f"{route}: completed step '{d.step}' is never compensated "
+                            f"({_names(self.comp_of[d.step])} does not run)")
+            elif not d.definite and not d.faulted and count == 0:
+                self.report(fault, "COMPENSATION_MAYBE_MISSING", WARNING,
+                            f"{route}: '{d.step}' may have completed alongside the fault "
+                            f"(Parallel branch or Map iteration) but is never compensated "
                             f"({_names(self.comp_of[d.step])} does not run)")
             if count > 1:
                 self.report(fault, "COMPENSATION_TWICE", ERROR,

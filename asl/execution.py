@@ -27,6 +27,7 @@ from asl import errors
 from asl.clock import Interrupted, RealClock
 from asl.errors import StatesError
 from asl.history import History, HistoryLimitExceeded
+from asl.payload import copy as copy_json
 from asl.resources import Invoker, RawResult, TaskContext, error_from_exception
 from asl.states import INLINE_MAP_CONCURRENCY, Scope
 from asl.timestamps import format_timestamp
@@ -64,15 +65,6 @@ class _Cancel:
 
 def _utc(epoch: float) -> str:
     return format_timestamp(datetime.fromtimestamp(epoch, tz=timezone.utc))
-
-
-def copy_json(value: Any, what: str = "value") -> Any:
-    """A deep copy of a JSON value; a value JSON cannot hold is an error, as on AWS."""
-    try:
-        return json.loads(json.dumps(value, ensure_ascii=False, allow_nan=False))
-    except (TypeError, ValueError) as exc:
-        raise StatesError("Runtime.MarshalError",
-                          f"Unable to marshal response: {exc}") from None
 
 
 class _TokenWaiter:
@@ -125,21 +117,22 @@ class Run:
         self.start_time = clock.time()
         self.deadline = None if timeout is None else self.start_time + timeout
         self.tokens: dict[str, _TokenWaiter] = {}
-        self._invokers: dict[int, Invoker] = {}
         self._lock = threading.Lock()
-        self.context_execution = {
-            "Id": self.arn, "Input": input_value, "Name": execution_name,
-            "RoleArn": identity.role_arn, "StartTime": _utc(self.start_time), "RedriveCount": 0,
-        }
+        self._context_execution = None
         self.context_state_machine = {"Id": identity.state_machine_arn,
                                       "Name": identity.state_machine_name}
 
-    def invoker(self, handler) -> Invoker:
-        """How to call ``handler`` (its signature is inspected once per execution)."""
-        invoker = self._invokers.get(id(handler))
-        if invoker is None:
-            invoker = self._invokers[id(handler)] = Invoker.of(handler)
-        return invoker
+    @property
+    def context_execution(self) -> dict:
+        """``$$.Execution``, built the first time some state reads ``$$``."""
+        if self._context_execution is None:
+            self._context_execution = {
+                "Id": self.arn, "Input": self.input, "Name": self.name,
+                "RoleArn": self.identity.role_arn, "StartTime": _utc(self.start_time),
+                "RedriveCount": 0}
+        return self._context_execution
+
+    invoker = staticmethod(Invoker.of)
 
     def map_run_arn(self, state_name: str) -> str:
         i = self.identity
@@ -383,8 +376,6 @@ class Frame:
         run = self.run
         token = self.task_token if state.spec.waits_for_token else None
         started = self.clock.time()
-        payload = copy_json(payload)
-        context = self.context
 
         def task_sleep(seconds: float) -> None:
             if timeout is not None and self.clock.time() + seconds - started > timeout:
@@ -392,8 +383,8 @@ class Frame:
                 raise StatesError(errors.TIMEOUT, "")
             self.sleep(seconds, state.name, "Task")
 
-        def make_context() -> TaskContext:
-            return TaskContext(copy_json(context), token, run.handle, state.name, task_sleep)
+        def make_context() -> TaskContext:    # only for callables that take a context
+            return TaskContext(copy_json(self.context), token, run.handle, state.name, task_sleep)
 
         waiter = run.register_token(token) if token else None
         try:
@@ -411,7 +402,7 @@ class Frame:
             if timeout is not None and self.clock.virtual and self.clock.time() - started > timeout:
                 raise StatesError(errors.TIMEOUT, "")
             if waiter is None:
-                return result if isinstance(result, RawResult) else copy_json(result)
+                return result
             self.event("TaskSubmitted", dict(submitted_tag, output=copy_json(result)))
             return self._wait_for_token(waiter, started, timeout, heartbeat)
         finally:
@@ -422,10 +413,9 @@ class Frame:
     def invoke(self, handler, payload: Any) -> Any:
         """Call a helper resource (ItemReader, ResultWriter) with a copy of its payload."""
         state_name = self.state.name if self.state else ""
-        context = self.context
         return self.run.invoker(handler)(
             copy_json(payload),
-            lambda: TaskContext(copy_json(context), None, self.run.handle, state_name,
+            lambda: TaskContext(copy_json(self.context), None, self.run.handle, state_name,
                                 lambda seconds: self.sleep(seconds, state_name, "Task")))
 
     def _wait_for_token(self, waiter: _TokenWaiter, started: float, timeout, heartbeat) -> Any:
@@ -460,7 +450,7 @@ class Frame:
                 waiter.condition.wait(_POLL_SECONDS)
         outcome = waiter.outcome
         if outcome[0] == "success":
-            return copy_json(outcome[1])
+            return outcome[1]
         raise StatesError(outcome[1], outcome[2])
 
 

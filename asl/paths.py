@@ -12,12 +12,12 @@ the node it sets and shares everything else, so payloads can be passed by refere
 
 from __future__ import annotations
 
-import json
 from typing import Any, Callable
 
 from asl.errors import RESULT_PATH_MATCH_FAILURE, RUNTIME, StatesError
 from asl.intrinsics import compile_intrinsic
 from asl.jsonpath import PathNotFound, compile_path, compile_reference_path
+from asl.payload import dumps
 
 
 class _Absent:
@@ -32,11 +32,6 @@ class _Absent:
 ABSENT = _Absent()
 
 Evaluator = Callable[[Any, Any], Any]
-
-
-def dumps(value: Any) -> str:
-    """Compact JSON, as AWS prints payloads in causes and history."""
-    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
 
 
 # -- InputPath / OutputPath / ItemsPath / *Path fields -----------------------------------

@@ -227,6 +227,19 @@ class Invoker:
 
     @classmethod
     def of(cls, function: Callable) -> "Invoker":
+        """The invoker of ``function``, worked out once per callable (signatures are slow)."""
+        try:
+            invoker = _INVOKERS.get(function)
+        except TypeError:                       # an unhashable callable object
+            return cls._inspect(function)
+        if invoker is None:
+            if len(_INVOKERS) >= 4096:
+                _INVOKERS.clear()
+            invoker = _INVOKERS[function] = cls._inspect(function)
+        return invoker
+
+    @classmethod
+    def _inspect(cls, function: Callable) -> "Invoker":
         target = getattr(function, "__call__", function) if not inspect.isroutine(function) else function
         is_async = inspect.iscoroutinefunction(function) or inspect.iscoroutinefunction(target)
         try:
@@ -243,6 +256,9 @@ class Invoker:
         if self.is_async or inspect.isawaitable(result):
             result = _run_coroutine(result)
         return result
+
+
+_INVOKERS: dict = {}
 
 
 def _run_coroutine(awaitable):

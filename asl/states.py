@@ -20,15 +20,14 @@ from asl import errors
 from asl.choice import compile_rule, no_choice_matched
 from asl.errors import RUNTIME, StatesError
 from asl.paths import (ABSENT, compile_result_path, compile_selector, compile_template,
-                       compile_value_path, dumps)
+                       compile_value_path)
+from asl.payload import check_size, checked_copy, dumps
 from asl.resources import (ACTIVITY, LAMBDA, LAMBDA_INVOKE, RawResult, lambda_invoke_response,
                            lookup, parse_resource, resource_not_found)
 from asl.retry import compile_catchers, compile_retriers, find_catcher, find_retrier
 from asl.jsonpath import PathNotFound, compile_path
 from asl.timestamps import parse_timestamp
 
-#: Payloads (state input/output, task input/result) are limited to 256 KiB of UTF-8.
-PAYLOAD_LIMIT = 256 * 1024
 #: AWS's default Task TimeoutSeconds: in effect, no timeout.
 DEFAULT_TASK_TIMEOUT = 99_999_999
 #: Inline Map runs about 40 iterations at once on AWS, whatever MaxConcurrency says.
@@ -94,16 +93,6 @@ class CompileOptions:
 
 # -- shared pieces ------------------------------------------------------------------------
 
-def check_payload(value: Any, what: str) -> Any:
-    """States.DataLimitExceeded when a payload is over 256 KiB of UTF-8 JSON."""
-    text = dumps(value)
-    if len(text) > PAYLOAD_LIMIT // 4 and len(text.encode("utf-8")) > PAYLOAD_LIMIT:
-        raise StatesError(errors.DATA_LIMIT_EXCEEDED,
-                          f"The state/task '{what}' returned a result with a size exceeding "
-                          "the maximum number of bytes service limit.")
-    return value
-
-
 def _effective_input(state: State, frame, raw: Any) -> Any:
     """InputPath, then Parameters (or ItemSelector-free Map/Parallel/Task Parameters)."""
     data = raw if state.input_path is None else state.input_path(raw, frame)
@@ -120,7 +109,7 @@ def _finish(state: State, frame, raw: Any, result: Any, assign_input: Any):
     output = state.result_path(raw, result)
     if state.output_path is not None:
         output = state.output_path(output, frame)
-    check_payload(output, state.name)
+    check_size(output, state.name)
     frame.exit(state, output, assigned)
     return state.next, output
 
@@ -276,21 +265,22 @@ def _call_resource(state: State, frame, parameters: Any, timeout, heartbeat) -> 
     frame.event(names[1], {"workerName": "asl"} if spec.kind == ACTIVITY
                 else (None if spec.kind == LAMBDA else tag))
     try:
-        check_payload(parameters, state.name)
+        request = checked_copy(parameters, state.name)   # the callable's own copy
         handler = lookup(spec, frame.run.resources, parameters)
         if handler is None:
             target = parameters.get("FunctionName") if isinstance(parameters, dict) else None
             raise resource_not_found(spec, str(target or spec.resource))
-        payload = parameters
+        payload = request
         if spec.kind == LAMBDA_INVOKE:
-            payload = parameters.get("Payload", {}) if isinstance(parameters, dict) else {}
+            payload = request.get("Payload", {}) if isinstance(request, dict) else {}
         result = frame.run_callable(state, frame.run.invoker(handler), payload,
                                     timeout, heartbeat, names[2] and tag)
         if isinstance(result, RawResult):
             result = result.value                     # given as the task's result, as is
-        elif spec.kind == LAMBDA_INVOKE and not spec.waits_for_token:
-            result = lambda_invoke_response(result)   # a token's answer comes unwrapped
-        check_payload(result, state.name)
+        else:
+            result = checked_copy(result, state.name)
+            if spec.kind == LAMBDA_INVOKE and not spec.waits_for_token:
+                result = lambda_invoke_response(result)   # a token's answer comes unwrapped
     except StatesError as exc:
         timed_out = exc.error == errors.TIMEOUT
         frame.event(names[5] if timed_out else names[4],

@@ -50,26 +50,34 @@ def _fault(task: TaskInfo, error: str, attempt, call) -> Fault:
                  timeout=error == errors.TIMEOUT)
 
 
-def _faults_of(task: TaskInfo, names: list[str], transient: bool):
-    """One fault of one task. A transient task only fails attempts its Retry absorbs."""
-    if transient:
-        names = [e for e in names if _retry_budget(task, e) > 0]
-        if not names:
-            return None
-    calls = st.none() | st.integers(1, _MAP_CALLS) if task.in_map else st.none()
+class _FaultChoices:
+    """What one fault of one task may be: its errors, and for each the attempts that
+    mean something (every attempt, or one up to the matching retrier's MaxAttempts+1).
+    A transient task only fails attempts its Retry absorbs."""
 
-    def for_error(error: str):
-        budget = _retry_budget(task, error)
+    def __init__(self, task: TaskInfo, names: list[str], transient: bool) -> None:
+        self.task = task
+        self.transient = transient
         if transient:
-            attempts = st.integers(1, budget)
-        elif budget:
-            attempts = st.none() | st.integers(1, budget + 1)
-        else:
-            attempts = st.none()
-        return st.builds(lambda a, c: _fault(task, error, a, None if transient else c),
-                         attempts, calls)
+            names = [e for e in names if _retry_budget(task, e) > 0]
+        self.errors = names
+        self.attempts = []
+        for error in names:
+            budget = _retry_budget(task, error)
+            if transient:
+                self.attempts.append(st.integers(1, budget))
+            elif budget:
+                self.attempts.append(st.none() | st.integers(1, budget + 1))
+            else:
+                self.attempts.append(st.none())
+        self.error_index = st.integers(0, len(names) - 1) if names else None
+        self.calls = (st.none() | st.integers(1, _MAP_CALLS)) if task.in_map and not transient else None
 
-    return st.sampled_from(names).flatmap(for_error)
+    def draw(self, draw) -> Fault:
+        i = draw(self.error_index)
+        attempt = draw(self.attempts[i])
+        call = draw(self.calls) if self.calls is not None else None
+        return _fault(self.task, self.errors[i], attempt, call)
 
 
 def _transient_ok(plan: FaultPlan, tasks: dict[str, TaskInfo], transient: set) -> bool:
@@ -104,12 +112,16 @@ def fault_plans(state_machine, errors: Iterable[str] | None = None, max_faults: 
     names = list(errors) if errors is not None else machine_errors(state_machine)
     transient = set(transient)
     by_name = {t.name: t for t in tasks}
-    options = [s for s in (_faults_of(t, names, t.name in transient) for t in tasks) if s is not None]
-    if not options or max_faults < 1:
+    choices = [c for c in (_FaultChoices(t, names, t.name in transient) for t in tasks) if c.errors]
+    if not choices or max_faults < 1:
         return st.just(FaultPlan())
-    # An index shrinks toward 0: toward the earliest state.
-    one = st.integers(0, len(options) - 1).flatmap(lambda i: options[i])
-    plans = st.lists(one, max_size=max_faults,
+    index = st.integers(0, len(choices) - 1)   # shrinks toward 0: the earliest state
+
+    @st.composite
+    def one_fault(draw):
+        return choices[draw(index)].draw(draw)
+
+    plans = st.lists(one_fault(), max_size=max_faults,
                      unique_by=lambda f: (f.state, f.attempt, f.call)).map(
         lambda faults: FaultPlan(tuple(faults)))
     if transient:
