@@ -47,6 +47,8 @@ _COMPENSATION_RE = re.compile(r"\[compensation:\s*([^\]]+?)\s*\]")
 _MAX_LISTED_DELAYS = 10
 #: Paths explored per fault before giving up (Choice states multiply paths).
 _MAX_PATHS = 200
+#: States visited along all happy paths before the saga check stops (and says so).
+_MAX_VISITS = 20_000
 
 
 # -- walking a definition -------------------------------------------------------------------
@@ -356,6 +358,8 @@ class _SagaCheck:
         self.owner = {c: step for step, comps in self.comp_of.items() for c in comps}
         self.problems: dict[tuple, set] = {}
         self.paths_left = 0
+        self.visits_left = _MAX_VISITS
+        self.explored: set = set()
         self.error = ""
 
     def run(self) -> list[Finding]:
@@ -375,6 +379,11 @@ class _SagaCheck:
                         "one transient failure of it fails the execution and leaves "
                         f"'{step}' uncompensated", "COMPENSATION_WITHOUT_RETRY"))
         self.explore(self.definition.get("StartAt"), [], frozenset(), [])
+        if self.visits_left <= 0:
+            found.append(Finding(WARNING, self.definition.get("StartAt", ""),
+                                 f"the saga check stopped after {_MAX_VISITS} states along the "
+                                 "happy paths (too many Choice paths): it is incomplete",
+                                 "ANALYSIS_INCOMPLETE"))
         for (state, code, severity, message), errs in self.problems.items():
             listed = ", ".join(sorted(errs, key=_error_order))
             found.append(Finding(severity, state, message.replace("{errors}", listed), code))
@@ -390,10 +399,16 @@ class _SagaCheck:
         Returns the steps completed when the scope ends (None: no path ends it)."""
         ends = []
         stack = [(start, done, seen)]
-        while stack:
+        while stack and self.visits_left > 0:
             name, done, seen = stack.pop()
             if name is None or name not in self.refs or name in seen:
                 continue
+            # Paths that meet again with the same steps completed go on identically.
+            key = (name, tuple(done), tuple(concurrent))
+            if key in self.explored:
+                continue
+            self.explored.add(key)
+            self.visits_left -= 1
             seen = seen | {name}
             ref = self.refs[name]
             state, kind = ref.definition, ref.type

@@ -149,7 +149,8 @@ def _retried(task, error: str) -> bool:
 def scenario_problems(rows: Iterable[ScenarioRow]) -> list[str]:
     """What the scenarios reveal: a fault-free run that does not succeed; a scenario that
     breaks the saga property (effects left behind, undone twice or out of order: needs a
-    ledger); a fault that escapes every Catch of a state that has Catch rules. A
+    ledger); a compensation whose single failure ends the execution; a fault that escapes
+    every Catch of a state that has Catch rules. A
     compensation failing on every attempt is not a problem of the definition: nothing
     can compensate then, so those rows are only reported in the table."""
     problems = []
@@ -165,6 +166,10 @@ def scenario_problems(rows: Iterable[ScenarioRow]) -> list[str]:
             continue
         if row.violations:
             problems.append(f"{row.fault}: " + "; ".join(row.violations))
+        elif row.kind == RECOVERY_FAULT and row.escaped:
+            # Without a ledger: a compensation that fails once stops the saga half undone.
+            problems.append(f"{row.fault}: one failure of '{row.plan.faults[-1].state}' ends the "
+                            "execution before the compensation completes (no Retry absorbs it)")
         if row.escaped and row.catch_expected:
             problems.append(f"{row.fault}: the fault escapes every Catch ({row.status} with "
                             f"{row.error} at '{row.terminal}'), although Catch rules are there")
