@@ -731,6 +731,7 @@ def check_expression(text: str) -> str | None:
 
 _MISSING = object()
 _FALLBACK = object()
+_UNDEFINED = "returned nothing (undefined)."
 
 
 def _view(value: Any, trie: dict | None, null: Any) -> Any:
@@ -781,7 +782,7 @@ class _Expression:
             value = _follow(self.path, states, variables)
             if value is not _FALLBACK:
                 if value is _MISSING:
-                    raise _query_error(self.expression, self.field, "returned nothing (undefined).")
+                    raise _query_error(self.expression, self.field, _UNDEFINED)
                 return value
         if self.literal is not None:
             return self.literal[0]
@@ -806,7 +807,7 @@ class _Expression:
             raise _query_error(self.expression, self.field,
                                f"threw an error during evaluation. {_describe(exc)}") from None
         if result is None:
-            raise _query_error(self.expression, self.field, "returned nothing (undefined).")
+            raise _query_error(self.expression, self.field, _UNDEFINED)
         try:
             return _to_json(result, null)
         except _Unsupported:
