@@ -1,0 +1,298 @@
+"""The benchmark workloads of the performance issue, written once for asl and its peers.
+
+Each :class:`Workload` holds an ASL definition (a plain dict), the execution input, what
+the execution must end with (status, error, number of states entered), and for Task
+states a language-neutral description of what each task does (``tasks``), from which the
+asl callables (``resources``) and the peers' stand-ins are derived. Every task "returns at
+once": the figures measure the interpreter, not the work.
+
+W1  100 Pass states in a row, each a small Parameters/ResultPath transformation   (100)
+W2  a counter loop: Pass + States.MathAdd, Choice loops back until 1000          (2002)
+W3  the 4-step order saga, happy path                                               (5)
+W4  the same saga failing at notify: 3 compensations, then Fail                     (8)
+W5  Map over 1000 items, inline Pass processor, MaxConcurrency 0 / 10            (1001)
+W6  Parallel of 10 branches x 5 Pass states                                        (51)
+
+The numbers in brackets are state transitions (states entered), what ``transitions``
+holds and what the runner checks once per workload.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+REGION = "us-east-1"
+ACCOUNT = "123456789012"
+
+
+def lambda_arn(function: str) -> str:
+    """A Lambda function ARN: Task Resources are written as on AWS."""
+    return f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{function}"
+
+
+@dataclass(frozen=True)
+class TaskBehaviour:
+    """What one Task does when called: return ``value``, or fail with ``error``/``cause``."""
+
+    function: str                 # the Lambda function name in the Task's Resource
+    value: Any = None
+    error: str | None = None
+    cause: str | None = None
+
+    @property
+    def fails(self) -> bool:
+        return self.error is not None
+
+
+@dataclass(frozen=True)
+class Workload:
+    """One benchmark: a definition, its input, and the outcome every run must have."""
+
+    key: str
+    title: str
+    definition: dict
+    input: Any
+    transitions: int
+    status: str = "SUCCEEDED"
+    error: str | None = None
+    #: Task state name -> what it does (W3/W4 only).
+    tasks: dict[str, TaskBehaviour] = field(default_factory=dict)
+    #: The Task states an execution calls, in order (peers that answer calls from a
+    #: queue, like moto's Lambda stand-in, need it; the runner checks asl against it).
+    task_calls: tuple[str, ...] = ()
+
+    @property
+    def resources(self) -> dict[str, Callable]:
+        """The asl resources mapping: Lambda function name -> callable returning at once."""
+        return {b.function: _callable(b) for b in self.tasks.values()}
+
+
+def _callable(behaviour: TaskBehaviour) -> Callable:
+    if behaviour.fails:
+        from asl import TaskFailed
+
+        error, cause = behaviour.error, behaviour.cause
+
+        # One parameter only: a second one would ask asl for the TaskContext.
+        def fail(payload):
+            raise TaskFailed(error, cause)
+        fail.__name__ = behaviour.function.replace("-", "_")
+        return fail
+    value = behaviour.value
+
+    def succeed(payload):
+        return value
+    succeed.__name__ = behaviour.function.replace("-", "_")
+    return succeed
+
+
+# --- W1: 100 Pass states in a row -------------------------------------------------------
+
+def pass_chain(count: int = 100) -> dict:
+    """Pass states Step1..StepN, each reshaping a little of its input into ``$.last``."""
+    states = {}
+    for i in range(1, count + 1):
+        state = {
+            "Type": "Pass",
+            "Parameters": {"step": i, "order.$": "$.order.id", "total.$": "$.order.total"},
+            "ResultPath": "$.last",
+        }
+        if i < count:
+            state["Next"] = f"Step{i + 1}"
+        else:
+            state["End"] = True
+        states[f"Step{i}"] = state
+    return {"Comment": f"{count} Pass states in a row", "StartAt": "Step1", "States": states}
+
+
+# --- W2: the counter loop -----------------------------------------------------------------
+
+def counter_loop(limit: int = 1000) -> dict:
+    """Init, then Increment (States.MathAdd) and Check (Choice) ``limit`` times, then Done."""
+    return {
+        "Comment": f"count to {limit} with a Pass and a Choice",
+        "StartAt": "Init",
+        "States": {
+            # Parameters, not "Result": 0 -- aws-local-stepfunctions 3.0.0 takes a falsy
+            # Result for none and would pass {} on.
+            "Init": {"Type": "Pass", "Parameters": {"count": 0}, "Next": "Increment"},
+            "Increment": {
+                "Type": "Pass",
+                "Parameters": {"count.$": "States.MathAdd($.count, 1)"},
+                "Next": "Check",
+            },
+            "Check": {
+                "Type": "Choice",
+                "Choices": [{"Variable": "$.count", "NumericLessThan": limit,
+                             "Next": "Increment"}],
+                "Default": "Done",
+            },
+            "Done": {"Type": "Succeed"},
+        },
+    }
+
+
+# --- W3/W4: the order saga ----------------------------------------------------------------
+
+#: Forward steps and the compensation that undoes each one.
+SAGA_STEPS = (("Reserve", "saga-reserve", "reservation", "ReleaseReservation", "saga-release"),
+              ("Charge", "saga-charge", "payment", "RefundPayment", "saga-refund"),
+              ("Ship", "saga-ship", "shipment", "CancelShipment", "saga-cancel-shipment"),
+              ("Notify", "saga-notify", "notification", None, None))
+
+
+def order_saga() -> dict:
+    """reserve -> charge -> ship -> notify; a failing step compensates the steps before it.
+
+    Every forward Task catches States.ALL into ``$.error`` and goes to the compensation of
+    the previous step (Reserve, having nothing before it, goes straight to Fail); each
+    compensation keeps its input (ResultPath null) and chains to the one before, the last
+    to the Fail state.
+    """
+    states: dict[str, dict] = {}
+    for index, (name, function, result_key, _, _) in enumerate(SAGA_STEPS):
+        following = SAGA_STEPS[index + 1][0] if index + 1 < len(SAGA_STEPS) else "OrderPlaced"
+        undo = SAGA_STEPS[index - 1][3] if index > 0 else "OrderFailed"
+        states[name] = {
+            "Type": "Task",
+            "Resource": lambda_arn(function),
+            "Parameters": {"orderId.$": "$.orderId", "step": name},
+            "ResultPath": f"$.{result_key}",
+            "Catch": [{"ErrorEquals": ["States.ALL"], "ResultPath": "$.error", "Next": undo}],
+            "Next": following,
+        }
+    for index, (_, _, _, undo, function) in enumerate(SAGA_STEPS[:-1]):
+        previous = SAGA_STEPS[index - 1][3] if index > 0 else "OrderFailed"
+        states[undo] = {
+            "Type": "Task",
+            "Resource": lambda_arn(function),
+            "Parameters": {"orderId.$": "$.orderId", "undo": undo},
+            "ResultPath": None,
+            "Next": previous,
+        }
+    states["OrderPlaced"] = {"Type": "Succeed"}
+    states["OrderFailed"] = {"Type": "Fail", "Error": "OrderFailed",
+                             "Cause": "the order could not be completed; every step was undone"}
+    return {"Comment": "order saga with compensations", "StartAt": "Reserve", "States": states}
+
+
+def saga_tasks(failing: str | None = None) -> dict[str, TaskBehaviour]:
+    """Every saga Task's behaviour; ``failing`` names the forward step that fails."""
+    tasks = {}
+    for name, function, result_key, undo, undo_function in SAGA_STEPS:
+        if name == failing:
+            tasks[name] = TaskBehaviour(function, error="Notify.Unavailable",
+                                        cause="the notification service did not answer")
+        else:
+            tasks[name] = TaskBehaviour(function, {f"{result_key}Id": f"{result_key[:3]}-1",
+                                                   "status": "OK"})
+        if undo is not None:
+            tasks[undo] = TaskBehaviour(undo_function, {"undone": True})
+    return tasks
+
+
+SAGA_INPUT = {"orderId": "o-1001", "customer": "c-42",
+              "items": [{"sku": "sku-1", "quantity": 2}, {"sku": "sku-2", "quantity": 1}],
+              "total": 59.5}
+
+
+# --- W5: Map over many items ---------------------------------------------------------------
+
+def item_map(max_concurrency: int, mode: str = "INLINE") -> dict:
+    """A Map whose processor is one Pass state reshaping each item."""
+    config = {"Mode": mode}
+    if mode == "DISTRIBUTED":
+        config["ExecutionType"] = "STANDARD"
+    return {
+        "Comment": f"{mode.lower()} Map, MaxConcurrency {max_concurrency}",
+        "StartAt": "ProcessItems",
+        "States": {
+            "ProcessItems": {
+                "Type": "Map",
+                "ItemsPath": "$.items",
+                "MaxConcurrency": max_concurrency,
+                "ItemProcessor": {
+                    "ProcessorConfig": config,
+                    "StartAt": "Process",
+                    "States": {
+                        "Process": {"Type": "Pass",
+                                    "Parameters": {"id.$": "$.id", "price.$": "$.price",
+                                                   "processed": True},
+                                    "End": True},
+                    },
+                },
+                "ResultPath": "$.processed",
+                "OutputPath": "$.processed",
+                "End": True,
+            },
+        },
+    }
+
+
+def map_input(count: int) -> dict:
+    return {"items": [{"id": i, "price": i % 100, "name": f"item-{i}"} for i in range(count)]}
+
+
+# --- W6: Parallel ----------------------------------------------------------------------------
+
+def parallel_branches(branches: int = 10, depth: int = 5) -> dict:
+    """A Parallel state of ``branches`` branches, each ``depth`` Pass states in a row."""
+    def branch(b: int) -> dict:
+        states = {}
+        for i in range(1, depth + 1):
+            state = {"Type": "Pass", "Parameters": {"branch": b, "step": i, "id.$": "$.id"}}
+            if i < depth:
+                state["Next"] = f"B{b}S{i + 1}"
+            else:
+                state["End"] = True
+            states[f"B{b}S{i}"] = state
+        return {"StartAt": f"B{b}S1", "States": states}
+
+    return {
+        "Comment": f"Parallel of {branches} branches x {depth} Pass states",
+        "StartAt": "FanOut",
+        "States": {"FanOut": {"Type": "Parallel",
+                              "Branches": [branch(b) for b in range(branches)],
+                              "End": True}},
+    }
+
+
+# --- the catalogue ---------------------------------------------------------------------------
+
+def build() -> dict[str, Workload]:
+    """Every workload, by key, in the issue's order (W5-100k is for memory only)."""
+    workloads = [
+        Workload("W1", "100 Pass states in a row (Parameters/ResultPath)", pass_chain(100),
+                 {"order": {"id": "o-1", "total": 12.5, "lines": [1, 2, 3]}}, 100),
+        Workload("W2", "counter loop to 1000 (MathAdd + Choice)", counter_loop(1000),
+                 {}, 2002),
+        Workload("W3", "order saga, happy path", order_saga(), SAGA_INPUT, 5,
+                 tasks=saga_tasks(), task_calls=("Reserve", "Charge", "Ship", "Notify")),
+        Workload("W4", "order saga failing at notify: 3 compensations, Fail", order_saga(),
+                 SAGA_INPUT, 8, status="FAILED", error="OrderFailed",
+                 tasks=saga_tasks(failing="Notify"),
+                 task_calls=("Reserve", "Charge", "Ship", "Notify", "CancelShipment",
+                             "RefundPayment", "ReleaseReservation")),
+        Workload("W5", "Map over 1000 items, MaxConcurrency 0", item_map(0), map_input(1000),
+                 1001),
+        Workload("W5c10", "Map over 1000 items, MaxConcurrency 10", item_map(10),
+                 map_input(1000), 1001),
+        Workload("W6", "Parallel of 10 branches x 5 Pass states", parallel_branches(10, 5),
+                 {"id": "p-1"}, 51),
+    ]
+    return {w.key: w for w in workloads}
+
+
+def map_100k() -> Workload:
+    """The memory workload: a Map over 100,000 items (MaxConcurrency 0).
+
+    DISTRIBUTED, as on AWS: an inline Map this large would exceed the 25,000-event
+    history of a Standard execution (4 events per iteration), whereas each child of a
+    distributed Map is an execution with its own history.
+    """
+    return Workload("W5-100k", "distributed Map over 100,000 items, MaxConcurrency 0",
+                    item_map(0, "DISTRIBUTED"), map_input(100_000), 100_001)
+
+
+WORKLOADS = build()
