@@ -237,3 +237,138 @@ class _Tracer:
 def _short(value, limit: int = 80) -> str:
     text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
     return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _load_machine_and_resources(definition, resource_targets, subs):
+    """Shared by run-like commands: the StateMachine, the resources and their modules."""
+    import asl
+    from asl.definition import load_definition
+    from asl.resources import load_resource_module, resources_of
+
+    loaded = load_definition(definition, _parse_subs(subs))
+    modules, resources = [], {}
+    for target in resource_targets:
+        module = load_resource_module(target)
+        modules.append(module)
+        resources.update(resources_of(module, target))
+    return asl.StateMachine(loaded), resources, modules
+
+
+def _user_errors():
+    """The exceptions that mean 'what you gave cannot be used' (exit 2)."""
+    import asl
+    from asl.definition import DefinitionError
+    from asl.mock import MockConfigError
+    from asl.resources import ResourceLoadError
+
+    return (asl.ValidationError, DefinitionError, ResourceLoadError, MockConfigError,
+            asl.UnsupportedDefinition, asl.MissingResourceError, ValueError, OSError)
+
+
+@main.command()
+@click.argument("definition", metavar="DEFINITION")
+@click.option("--resources", "resource_targets", multiple=True, metavar="FILE_OR_MODULE",
+              help="Handlers, as for 'asl run'. A module that also defines LEDGER (an "
+                   "asl.testing.Ledger its handlers record into) gets an 'effects left' column.")
+@click.option("--input", "input_text", default=None, metavar="JSON|@FILE|-",
+              help="Execution input (default {}).")
+@click.option("--sub", "subs", multiple=True, metavar="KEY=VALUE", help="Fill ${KEY} placeholders.")
+@click.option("--error", "error_names", multiple=True, metavar="NAME",
+              help="Error to inject (default States.TaskFailed). Repeatable.")
+@click.option("--json", "as_json", is_flag=True, help="Print the scenarios as JSON.")
+def faults(definition, resource_targets, input_text, subs, error_names, as_json):
+    """Run DEFINITION without faults, then with one injected fault at every Task.
+
+    Where a Retry matches, a scenario with the retries exhausted is run too. Prints the
+    scenario table: fault point, status, terminal state, compensations fired, effects
+    left. Exits 1 when a scenario leaves effects behind or a fault escapes every Catch
+    of a state that has Catch rules, 0 otherwise, 2 on a usage mistake.
+    """
+    from asl.testing.scenarios import format_scenarios, scenario_problems, scenarios
+
+    try:
+        machine, resources, modules = _load_machine_and_resources(definition, resource_targets, subs)
+        execution_input = _read_input(input_text)
+        missing = machine.missing_resources(resources)
+        if missing:
+            import asl
+            raise asl.MissingResourceError(missing)
+    except (click.UsageError, SystemExit):
+        raise
+    except _user_errors() as exc:
+        _fail(str(exc))
+    ledger = next((m.LEDGER for m in modules if hasattr(m, "LEDGER")), None)
+    rows = scenarios(machine, resources, execution_input, ledger=ledger,
+                     errors=tuple(error_names) or ("States.TaskFailed",))
+    problems = scenario_problems(rows)
+    if as_json:
+        click.echo(json.dumps({"scenarios": [
+            {"fault": r.fault, "kind": r.kind, "error": r.error, "status": r.status,
+             "terminal": r.terminal, "compensations": list(r.compensations),
+             "effects_left": None if r.effects_left is None else list(r.effects_left),
+             "escaped": r.escaped} for r in rows], "problems": problems}, indent=2))
+    else:
+        click.echo(format_scenarios(rows))
+        for problem in problems:
+            click.echo(f"PROBLEM {problem}")
+    sys.exit(EXIT_INVALID if problems else EXIT_OK)
+
+
+@main.command()
+@click.argument("definition", metavar="DEFINITION")
+@click.option("--compensation", "pairs", multiple=True, metavar="STEP=COMPENSATION",
+              help="Declare a saga step's compensating state (else read from the states' "
+                   "'[compensation: Name]' Comment convention). Repeatable.")
+@click.option("--sub", "subs", multiple=True, metavar="KEY=VALUE", help="Fill ${KEY} placeholders.")
+def check(definition, pairs, subs):
+    """Static error-flow analysis of DEFINITION, without running any handler.
+
+    For every (Task state, error) pair: retried how often and with which delays, then
+    caught by which catcher and sent where, or failing the execution. Then the findings:
+    retriers or catchers shadowed by an earlier catch-all or that can never match, and
+    for a saga, fault paths that reach a failure without compensating a completed step,
+    or compensate one twice or out of order. Exits 1 when there is an ERROR finding.
+    """
+    from asl.analysis import error_flows, findings, format_findings, format_table
+    from asl.definition import load_definition
+
+    try:
+        loaded = load_definition(definition, _parse_subs(subs))
+        compensations = None
+        if pairs:
+            compensations = {}
+            for pair in pairs:
+                step, sep, compensation = pair.partition("=")
+                if not sep or not step or not compensation:
+                    raise click.BadParameter(f"'{pair}' is not STEP=COMPENSATION",
+                                             param_hint="--compensation")
+                compensations[step] = compensation
+        flows = error_flows(loaded)
+        found = findings(loaded, compensations)
+    except (click.UsageError, SystemExit):
+        raise
+    except _user_errors() as exc:
+        _fail(str(exc))
+    click.echo(format_table(flows))
+    if found:
+        click.echo("")
+        click.echo(format_findings(found))
+    sys.exit(EXIT_INVALID if any(f.severity == "ERROR" for f in found) else EXIT_OK)
+
+
+@main.command()
+@click.argument("file", metavar="SAGA_FILE")
+def saga(file):
+    """Print the ASL generated from a saga definition (YAML or JSON).
+
+    The saga lists steps, each with its resource and compensating resource (and
+    optional Retry); the generated state machine compensates every completed step, in
+    reverse order, whatever step fails.
+    """
+    from asl.saga import Saga, SagaError
+
+    try:
+        generated = Saga.from_file(file).to_json()
+    except (SagaError, OSError, ValueError) as exc:
+        _fail(str(exc))
+    click.echo(generated)

@@ -147,6 +147,11 @@ def load_resources(target: str) -> dict:
     This is how ``asl run --resources`` finds callables: the file or module defines a dict
     named ``RESOURCES`` from Resource strings or Lambda function names to callables.
     """
+    return resources_of(load_resource_module(target), target)
+
+
+def load_resource_module(target: str):
+    """Import a ``--resources`` file or module (see :func:`load_resources`)."""
     import importlib
     import importlib.util
     import sys
@@ -174,6 +179,11 @@ def load_resources(target: str) -> dict:
             raise
         raise ResourceLoadError(f"cannot load resources from '{target}': "
                                 f"{type(exc).__name__}: {exc}") from None
+    return module
+
+
+def resources_of(module, target: str) -> dict:
+    """A loaded module's ``RESOURCES`` dict, checked."""
     resources = getattr(module, "RESOURCES", None)
     if not isinstance(resources, dict):
         raise ResourceLoadError(f"'{target}' defines no RESOURCES mapping (a dict from Resource "

@@ -251,6 +251,11 @@ class Saga:
                     done_before = done_before + [unit]
         states[self.succeed_state] = {"Type": "Succeed"}
         by_state = {s.compensation_state: s for s in compensable}
+        # The last step's compensation is needed only if a later step can fail: the chain
+        # starts at the first compensation some Catch targets (the rest are unreachable).
+        targets = {c["Next"] for st in states.values() for c in st.get("Catch", ())}
+        first = next((k for k, name in enumerate(chain) if name in targets), len(chain))
+        chain = chain[first:]
         for k, name in enumerate(chain):
             step = by_state[name]
             state: dict = {"Type": "Task", "Resource": step.compensation,

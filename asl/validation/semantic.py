@@ -560,15 +560,13 @@ class _Checker:
         """Why the JSONata expression does not parse, or None. Cached per run."""
         if expression in self._jsonata_errors:
             return self._jsonata_errors[expression]
-        import jsonata  # a few tens of ms to import: only definitions using JSONata pay it
+        # Imported here: only definitions using JSONata pay for the library.
+        from asl.jsonata import check_expression
 
         try:
-            jsonata.Jsonata(expression)
-            problem = None
+            problem = check_expression(expression)
         except RecursionError:
             problem = "the expression is nested too deeply"
-        except Exception as exc:  # noqa: BLE001 - jsonata raises several exception types
-            problem = str(exc) or type(exc).__name__
         self._jsonata_errors[expression] = problem
         return problem
 
