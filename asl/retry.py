@@ -40,11 +40,16 @@ class Retrier:
 
 @dataclass(frozen=True)
 class Catcher:
+    """A compiled catcher. JSONPath: ``place`` is its ResultPath, ``assign`` a template
+    over the Error Output. JSONata: ``output`` and ``assign`` are evaluated over
+    ``$states`` (with ``errorOutput``); without Output the Error Output is the output."""
+
     error_equals: tuple[str, ...]
     next: str
-    place: Callable[[Any, Any], Any]      # ResultPath: (raw input, error output) -> output
-    assign: Callable | None               # JSONPath Assign template over the Error Output
-    assign_template: Any = None
+    place: Callable[[Any, Any], Any] | None = None
+    assign: Callable | None = None
+    jsonata: bool = False
+    output: Callable | None = None
 
 
 def compile_retriers(definitions) -> tuple[Retrier, ...]:
@@ -61,14 +66,19 @@ def compile_retriers(definitions) -> tuple[Retrier, ...]:
     )
 
 
-def compile_catchers(definitions) -> tuple[Catcher, ...]:
+def compile_catchers(definitions, jsonata: bool = False, jsonata_field=None) -> tuple[Catcher, ...]:
+    """Compile Catch; ``jsonata_field(catcher, field)`` compiles JSONata Output/Assign."""
+    if jsonata:
+        return tuple(
+            Catcher(error_equals=tuple(c["ErrorEquals"]), next=c["Next"], jsonata=True,
+                    output=jsonata_field(c, "Output"), assign=jsonata_field(c, "Assign"))
+            for c in definitions or ())
     return tuple(
         Catcher(
             error_equals=tuple(c["ErrorEquals"]),
             next=c["Next"],
             place=compile_result_path(c.get("ResultPath", ABSENT)),
             assign=compile_template(c["Assign"]) if "Assign" in c else None,
-            assign_template=c.get("Assign"),
         )
         for c in definitions or ()
     )

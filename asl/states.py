@@ -19,8 +19,8 @@ from typing import Any
 from asl import errors
 from asl.choice import compile_rule, no_choice_matched
 from asl.errors import RUNTIME, StatesError
-from asl.paths import (ABSENT, compile_result_path, compile_selector, compile_template,
-                       compile_value_path)
+from asl.paths import (ABSENT, compile_expression, compile_result_path, compile_selector,
+                       compile_template, compile_value_path)
 from asl.payload import check_size, checked_copy, dumps
 from asl.resources import (ACTIVITY, LAMBDA, LAMBDA_INVOKE, RawResult, lambda_invoke_response,
                            lookup, parse_resource, resource_not_found)
@@ -50,18 +50,30 @@ class Scope:
 
 
 class State:
-    """A compiled state: the fields every type has, plus its own (set by its compiler)."""
+    """A compiled state: the fields every type has, plus its own (set by its compiler).
 
-    def __init__(self, name: str, definition: dict, handler) -> None:
+    ``jsonata`` tells the state's query language. A JSONPath state has InputPath,
+    OutputPath and a payload-template Assign; a JSONata state has none of those paths,
+    and its Assign and Output are JSONata templates over ``$states``.
+    """
+
+    def __init__(self, name: str, definition: dict, handler, options: "CompileOptions") -> None:
         self.name = name
         self.type = definition["Type"]
         self.handler = handler
         self.next = definition.get("Next")
         self.entered_event = self.type + "StateEntered"
         self.exited_event = self.type + "StateExited"
-        self.input_path = compile_selector(definition.get("InputPath", ABSENT))
-        self.output_path = compile_selector(definition.get("OutputPath", ABSENT))
-        self.assign = compile_template(definition["Assign"]) if "Assign" in definition else None
+        self.jsonata = definition.get("QueryLanguage", options.query_language) == "JSONata"
+        if self.jsonata:
+            self.input_path = self.output_path = None
+            self.assign = jsonata_field(definition, "Assign")
+            self.output = jsonata_field(definition, "Output")
+        else:
+            self.input_path = compile_selector(definition.get("InputPath", ABSENT))
+            self.output_path = compile_selector(definition.get("OutputPath", ABSENT))
+            self.assign = compile_template(definition["Assign"]) if "Assign" in definition else None
+            self.output = None
 
     def __repr__(self) -> str:
         return f"<{self.type} state {self.name!r}>"
@@ -72,11 +84,6 @@ def compile_scope(definition: dict, options: "CompileOptions") -> Scope:
     states = {}
     may_block = False
     for name, state_definition in definition["States"].items():
-        language = state_definition.get("QueryLanguage", options.query_language)
-        if language != "JSONPath":
-            raise UnsupportedDefinition(
-                f"State '{name}' uses QueryLanguage {language}; this version of asl runs "
-                "JSONPath states only")
         compiler = COMPILERS[state_definition["Type"]]
         state = compiler(name, state_definition, options)
         may_block = may_block or state.type in ("Task", "Wait") or getattr(state, "may_block", False)
@@ -91,10 +98,52 @@ class CompileOptions:
         self.query_language = query_language
 
 
+# -- JSONata fields ------------------------------------------------------------------------
+
+def jsonata_field(definition: dict, field: str, expected: str | None = None, label: str | None = None):
+    """A JSONata-mode field compiled to ``evaluate(states, frame)``, or None when absent.
+
+    ``expected`` ("integer", "array", "boolean", "string"...) makes a value of another
+    type a States.QueryEvaluationError with AWS's cause (constants were checked by the
+    validator).
+    """
+    if field not in definition:
+        return None
+    from asl.jsonata import compile_template as compile_jsonata
+    from asl.jsonata import expect_type
+
+    evaluate = compile_jsonata(definition[field], label or field)
+    if getattr(evaluate, "constant", False):
+        value = evaluate.value
+        return lambda states, frame: value
+    expression = getattr(evaluate, "expression", None)
+    if expected is None or expression is None:
+        return lambda states, frame: evaluate(states, frame.variables, frame.clock.time())
+
+    def checked(states, frame):
+        value = evaluate(states, frame.variables, frame.clock.time())
+        return expect_type(value, expected, expression, label or field)
+    return checked
+
+
+def states_variable(frame, raw: Any, **more) -> dict:
+    """``$states``: the state's input and the Context object, plus result/errorOutput."""
+    states = {"input": raw, "context": frame.context}
+    states.update(more)
+    return states
+
+
+def _as_data_evaluator(evaluate):
+    """A JSONata field as an ``f(data, frame)`` evaluator, data being ``$states.input``."""
+    if evaluate is None:
+        return None
+    return lambda data, frame: evaluate(states_variable(frame, data), frame)
+
+
 # -- shared pieces ------------------------------------------------------------------------
 
 def _effective_input(state: State, frame, raw: Any) -> Any:
-    """InputPath, then Parameters (or ItemSelector-free Map/Parallel/Task Parameters)."""
+    """JSONPath: InputPath, then Parameters. JSONata: Arguments (default: the input)."""
     data = raw if state.input_path is None else state.input_path(raw, frame)
     if state.parameters is not None:
         data = state.parameters(data, frame)
@@ -102,19 +151,40 @@ def _effective_input(state: State, frame, raw: Any) -> Any:
 
 
 def _finish(state: State, frame, raw: Any, result: Any, assign_input: Any):
-    """Assign, ResultSelector, ResultPath, OutputPath: from a result to the state output."""
-    assigned = state.assign(assign_input, frame) if state.assign is not None else None
-    if state.result_selector is not None:
-        result = state.result_selector(result, frame)
-    output = state.result_path(raw, result)
-    if state.output_path is not None:
-        output = state.output_path(output, frame)
+    """From a result to the state output, and the state's exit.
+
+    JSONPath: Assign (over ``assign_input``), ResultSelector, ResultPath into the raw
+    input, OutputPath. JSONata: Assign and Output over ``$states`` (with ``result`` for
+    Task, Parallel and Map), both reading the variables as they were on entry; without
+    Output the output is the result.
+    """
+    if state.jsonata:
+        states = (states_variable(frame, raw, result=result) if state.type in _WITH_RESULT
+                  else states_variable(frame, raw))
+        assigned = state.assign(states, frame) if state.assign is not None else None
+        output = state.output(states, frame) if state.output is not None else result
+    else:
+        assigned = state.assign(assign_input, frame) if state.assign is not None else None
+        if state.result_selector is not None:
+            result = state.result_selector(result, frame)
+        output = state.result_path(raw, result)
+        if state.output_path is not None:
+            output = state.output_path(output, frame)
     check_size(output, state.name)
     frame.exit(state, output, assigned)
     return state.next, output
 
 
+_WITH_RESULT = frozenset({"Task", "Parallel", "Map"})
+
+
 def _compile_io(state: State, definition: dict, parameters_field: str = "Parameters") -> None:
+    if state.jsonata:
+        state.parameters = (_as_data_evaluator(jsonata_field(definition, "Arguments"))
+                            if parameters_field == "Parameters" else None)
+        state.result_selector = None
+        state.result_path = None
+        return
     state.parameters = (compile_template(definition[parameters_field])
                         if parameters_field in definition else None)
     state.result_selector = (compile_template(definition["ResultSelector"])
@@ -124,7 +194,7 @@ def _compile_io(state: State, definition: dict, parameters_field: str = "Paramet
 
 def _compile_error_handling(state: State, definition: dict) -> None:
     state.retriers = compile_retriers(definition.get("Retry"))
-    state.catchers = compile_catchers(definition.get("Catch"))
+    state.catchers = compile_catchers(definition.get("Catch"), state.jsonata, jsonata_field)
 
 
 def _with_retry(state: State, frame, raw: Any, attempt):
@@ -151,8 +221,13 @@ def _with_retry(state: State, frame, raw: Any, attempt):
             if catcher is None:
                 raise
             error_output = exc.error_output()
-            output = catcher.place(raw, error_output)
-            assigned = catcher.assign(error_output, frame) if catcher.assign is not None else None
+            if catcher.jsonata:      # Output and Assign over $states, errorOutput included
+                states = states_variable(frame, raw, errorOutput=error_output)
+                output = catcher.output(states, frame) if catcher.output else error_output
+                assigned = catcher.assign(states, frame) if catcher.assign else None
+            else:                    # ResultPath places the Error Output into the raw input
+                output = catcher.place(raw, error_output)
+                assigned = catcher.assign(error_output, frame) if catcher.assign else None
             frame.caught(state, exc, catcher)
             frame.exit(state, output, assigned)
             return catcher.next, output
@@ -161,7 +236,7 @@ def _with_retry(state: State, frame, raw: Any, attempt):
 # -- Pass ---------------------------------------------------------------------------------
 
 def compile_pass(name: str, definition: dict, options: CompileOptions) -> State:
-    state = State(name, definition, run_pass)
+    state = State(name, definition, run_pass, options)
     _compile_io(state, definition)
     state.has_result = "Result" in definition
     state.result = definition.get("Result")
@@ -180,13 +255,13 @@ def run_pass(state: State, frame, raw: Any):
 # -- Task ---------------------------------------------------------------------------------
 
 def compile_task(name: str, definition: dict, options: CompileOptions) -> State:
-    state = State(name, definition, run_task)
+    state = State(name, definition, run_task, options)
     _compile_io(state, definition)
     _compile_error_handling(state, definition)
     state.spec = parse_resource(definition["Resource"])
     state.parameters_template = definition.get("Parameters")
-    state.timeout = _seconds_field(definition, "TimeoutSeconds")
-    state.heartbeat = _seconds_field(definition, "HeartbeatSeconds")
+    state.timeout = _number_setting(state, definition, "TimeoutSeconds", "integer")
+    state.heartbeat = _number_setting(state, definition, "HeartbeatSeconds", "integer")
     state.credentials = (compile_template(definition["Credentials"])
                          if "Credentials" in definition else None)
     return state
@@ -205,6 +280,11 @@ def _resolve_seconds(value, frame, data, field: str):
     if value is None or not callable(value):
         return value
     seconds = value(data, frame)
+    if not hasattr(value, "path_text"):          # JSONata: an integer already
+        if seconds <= 0:
+            raise StatesError(errors.QUERY_EVALUATION_ERROR,
+                              f"The {field} field must be a positive integer, but was {seconds}")
+        return seconds
     if type(seconds) is not int or seconds <= 0:
         raise StatesError(RUNTIME, f"The {field}Path field refers to value {dumps(seconds)} "
                                    "which is not a valid positive integer")
@@ -219,8 +299,9 @@ def run_task(state: State, frame, raw: Any):
         if state.spec.waits_for_token:
             frame.issue_task_token()     # $$.Task.Token: a new one for every attempt
         effective = _effective_input(state, frame, raw)
-        timeout = _resolve_seconds(state.timeout, frame, effective, "TimeoutSeconds")
-        heartbeat = _resolve_seconds(state.heartbeat, frame, effective, "HeartbeatSeconds")
+        data = raw if state.jsonata else effective     # $states.input is the raw input
+        timeout = _resolve_seconds(state.timeout, frame, data, "TimeoutSeconds")
+        heartbeat = _resolve_seconds(state.heartbeat, frame, data, "HeartbeatSeconds")
         result = _call_resource(state, frame, effective, timeout, heartbeat)
         return _finish(state, frame, raw, result, result)
 
@@ -295,40 +376,67 @@ def _call_resource(state: State, frame, parameters: Any, timeout, heartbeat) -> 
 # -- Choice -------------------------------------------------------------------------------
 
 def compile_choice(name: str, definition: dict, options: CompileOptions) -> State:
-    state = State(name, definition, run_choice)
-    state.rules = tuple(
-        (compile_rule(rule), rule["Next"],
-         compile_template(rule["Assign"]) if "Assign" in rule else None)
-        for rule in definition["Choices"])
+    state = State(name, definition, run_choice, options)
+    if state.jsonata:
+        state.rules = tuple(
+            (_as_data_evaluator(jsonata_field(rule, "Condition", "boolean",
+                                              f"Choices/{i}/Condition")),
+             rule["Next"], jsonata_field(rule, "Assign"), jsonata_field(rule, "Output"))
+            for i, rule in enumerate(definition["Choices"]))
+    else:
+        state.rules = tuple(
+            (compile_rule(rule), rule["Next"],
+             compile_template(rule["Assign"]) if "Assign" in rule else None, None)
+            for rule in definition["Choices"])
     state.default = definition.get("Default")
     return state
 
 
 def run_choice(state: State, frame, raw: Any):
-    """Choice: the first rule that holds picks Next (and its Assign); else Default (and
-    the state's Assign); else States.Runtime. The output is the input after InputPath
-    and OutputPath."""
+    """Choice: the first rule that holds (JSONPath rule, or JSONata Condition) picks
+    Next, and its Assign (and JSONata Output); else Default with the state's own Assign
+    and Output; else States.Runtime. JSONPath output: the input after InputPath and
+    OutputPath; JSONata: the Output, else the input."""
     frame.enter(state, raw)
     effective = raw if state.input_path is None else state.input_path(raw, frame)
-    for predicate, next_state, assign in state.rules:
+    for predicate, next_state, assign, output in state.rules:
         if predicate(effective, frame):
             break
     else:
         if state.default is None:
             raise no_choice_matched(state.name, frame.entered_id)
-        next_state, assign = state.default, state.assign
-    assigned = assign(effective, frame) if assign is not None else None
-    output = effective if state.output_path is None else state.output_path(effective, frame)
-    frame.exit(state, output, assigned)
-    return next_state, output
+        next_state, assign, output = state.default, state.assign, state.output
+    return next_state, _exit_without_result(state, frame, raw, effective, assign, output)
+
+
+def _exit_without_result(state: State, frame, raw: Any, effective: Any, assign, output):
+    """Choice, Wait, Succeed have no result: Assign and the output come from the input."""
+    if state.jsonata:
+        states = states_variable(frame, raw)
+        assigned = assign(states, frame) if assign is not None else None
+        result = output(states, frame) if output is not None else raw
+    else:
+        assigned = assign(effective, frame) if assign is not None else None
+        result = effective if state.output_path is None else state.output_path(effective, frame)
+    frame.exit(state, result, assigned)
+    return result
 
 
 # -- Wait ---------------------------------------------------------------------------------
 
 def compile_wait(name: str, definition: dict, options: CompileOptions) -> State:
-    state = State(name, definition, run_wait)
+    state = State(name, definition, run_wait, options)
     state.seconds = definition.get("Seconds")
-    state.timestamp = parse_timestamp(definition["Timestamp"]) if "Timestamp" in definition else None
+    state.timestamp = definition.get("Timestamp")
+    state.seconds_expression = state.timestamp_expression = None
+    if state.jsonata and isinstance(state.seconds, str):
+        state.seconds_expression = jsonata_field(definition, "Seconds", "integer")
+        state.seconds = None
+    if state.jsonata and isinstance(state.timestamp, str) and state.timestamp.startswith("{%"):
+        state.timestamp_expression = jsonata_field(definition, "Timestamp", "string")
+        state.timestamp = None
+    if state.timestamp is not None:
+        state.timestamp = parse_timestamp(state.timestamp)
     state.seconds_path = (compile_path(definition["SecondsPath"]).get
                           if "SecondsPath" in definition else None)
     state.timestamp_path_text = definition.get("TimestampPath")
@@ -345,6 +453,20 @@ _MAX_WAIT = 2 ** 31 - 1
 def _wait_seconds(state: State, frame, data) -> float:
     if state.seconds is not None:
         return state.seconds
+    if state.seconds_expression is not None:
+        seconds = state.seconds_expression(states_variable(frame, data), frame)
+        if seconds < 0:
+            raise StatesError(errors.QUERY_EVALUATION_ERROR,
+                              f"The Seconds field must be a non-negative integer, but was {seconds}")
+        return seconds
+    if state.timestamp_expression is not None:
+        text = state.timestamp_expression(states_variable(frame, data), frame)
+        moment = parse_timestamp(text)
+        if moment is None:
+            raise StatesError(errors.QUERY_EVALUATION_ERROR,
+                              "The Timestamp field cannot be parsed as an ISO-8601 extended "
+                              f"offset date-time format string: {text}")
+        return moment.timestamp() - frame.clock.time()
     if state.timestamp is not None:
         return state.timestamp.timestamp() - frame.clock.time()
     if state.seconds_path is not None:
@@ -381,42 +503,37 @@ def run_wait(state: State, frame, raw: Any):
     seconds = _wait_seconds(state, frame, effective)
     if seconds >= _MAX_WAIT:
         raise StatesError(RUNTIME, "Wait state delay is too long.")
-    assigned = state.assign(effective, frame) if state.assign is not None else None
     frame.sleep(max(0.0, seconds), state.name, "Wait")
-    output = effective if state.output_path is None else state.output_path(effective, frame)
-    frame.exit(state, output, assigned)
-    return state.next, output
+    return state.next, _exit_without_result(state, frame, raw, effective, state.assign, state.output)
 
 
 # -- Succeed and Fail ---------------------------------------------------------------------
 
 def compile_succeed(name: str, definition: dict, options: CompileOptions) -> State:
-    return State(name, definition, run_succeed)
+    return State(name, definition, run_succeed, options)
 
 
 def run_succeed(state: State, frame, raw: Any):
     """Succeed: ends the execution (or the branch/iteration) with its input, filtered."""
     frame.enter(state, raw)
-    output = raw if state.input_path is None else state.input_path(raw, frame)
-    if state.output_path is not None:
-        output = state.output_path(output, frame)
-    frame.exit(state, output, None)
-    return None, output
+    effective = raw if state.input_path is None else state.input_path(raw, frame)
+    return None, _exit_without_result(state, frame, raw, effective, None, state.output)
 
 
 def compile_fail(name: str, definition: dict, options: CompileOptions) -> State:
-    state = State(name, definition, run_fail)
-    state.error = _fail_field(definition, "Error")
-    state.cause = _fail_field(definition, "Cause")
+    state = State(name, definition, run_fail, options)
+    state.error = _fail_field(state, definition, "Error")
+    state.cause = _fail_field(state, definition, "Cause")
     return state
 
 
-def _fail_field(definition: dict, field: str):
+def _fail_field(state: State, definition: dict, field: str):
+    """A static string, or ``f(raw, frame)``: ErrorPath/CausePath (a path or an
+    intrinsic), or in JSONata an expression that must give a string."""
     if field + "Path" in definition:
-        text = definition[field + "Path"]
-        if text.startswith("$"):
-            return compile_value_path(text)
-        return compile_template({field + ".$": text})
+        return compile_expression(definition[field + "Path"], field + "Path")
+    if state.jsonata and isinstance(definition.get(field), str) and definition[field].startswith("{%"):
+        return _as_data_evaluator(jsonata_field(definition, field, "string"))
     return definition.get(field)
 
 
@@ -434,8 +551,6 @@ def _fail_value(value, frame, raw, field):
     if value is None or isinstance(value, str):
         return value
     result = value(raw, frame)
-    if isinstance(result, dict):         # an intrinsic, compiled as a one-key template
-        result = result[field]
     if not isinstance(result, str):
         raise StatesError(RUNTIME, f"The {field}Path field must reference a string, "
                                    f"but was {dumps(result)}")
@@ -445,7 +560,7 @@ def _fail_value(value, frame, raw, field):
 # -- Parallel -----------------------------------------------------------------------------
 
 def compile_parallel(name: str, definition: dict, options: CompileOptions) -> State:
-    state = State(name, definition, run_parallel)
+    state = State(name, definition, run_parallel, options)
     _compile_io(state, definition)
     _compile_error_handling(state, definition)
     state.branches = tuple(compile_scope(b, options) for b in definition["Branches"])
@@ -478,45 +593,73 @@ def run_parallel(state: State, frame, raw: Any):
 # -- Map ----------------------------------------------------------------------------------
 
 def compile_map(name: str, definition: dict, options: CompileOptions) -> State:
-    state = State(name, definition, run_map)
+    state = State(name, definition, run_map, options)
     _compile_io(state, definition, parameters_field="__none__")
     _compile_error_handling(state, definition)
     processor = definition.get("ItemProcessor") or definition.get("Iterator")
     state.processor = compile_scope(processor, options)
     state.may_block = state.processor.may_block
     state.distributed = (processor.get("ProcessorConfig") or {}).get("Mode") == "DISTRIBUTED"
-    selector = definition.get("ItemSelector", definition.get("Parameters", ABSENT))
-    state.item_selector = None if selector is ABSENT else compile_template(selector)
-    state.items_path = compile_selector(definition.get("ItemsPath", ABSENT))
-    state.max_concurrency = _seconds_field(definition, "MaxConcurrency")
-    state.tolerated_count = _seconds_field(definition, "ToleratedFailureCount")
-    state.tolerated_percentage = _seconds_field(definition, "ToleratedFailurePercentage")
+    if state.jsonata:
+        state.items_path = None
+        state.items = _as_data_evaluator(jsonata_field(definition, "Items", "array"))
+        selector = jsonata_field(definition, "ItemSelector")
+        state.item_selector = (None if selector is None else
+                               lambda data, env: selector(states_variable(env, data), env))
+    else:
+        state.items = None
+        state.items_path = compile_selector(definition.get("ItemsPath", ABSENT))
+        selector = definition.get("ItemSelector", definition.get("Parameters", ABSENT))
+        state.item_selector = None if selector is ABSENT else compile_template(selector)
+    state.max_concurrency = _number_setting(state, definition, "MaxConcurrency", "integer")
+    state.tolerated_count = _number_setting(state, definition, "ToleratedFailureCount", "integer")
+    state.tolerated_percentage = _number_setting(state, definition, "ToleratedFailurePercentage",
+                                                 "number")
     batcher = definition.get("ItemBatcher")
     state.batcher = None
     if batcher is not None:
         state.batcher = (
-            _seconds_field(batcher, "MaxItemsPerBatch"),
-            _seconds_field(batcher, "MaxInputBytesPerBatch"),
-            compile_template(batcher["BatchInput"]) if "BatchInput" in batcher else None,
+            _number_setting(state, batcher, "MaxItemsPerBatch", "integer"),
+            _number_setting(state, batcher, "MaxInputBytesPerBatch", "integer"),
+            _template_setting(state, batcher, "BatchInput", "BatchInput"),
         )
     reader = definition.get("ItemReader")
     state.reader = None if reader is None else (
         parse_resource(reader["Resource"]),
-        compile_template(reader.get("Parameters", {})),
+        _template_setting(state, reader, "Parameters", "Arguments") or (lambda data, env: {}),
         reader.get("ReaderConfig", {}),
     )
     writer = definition.get("ResultWriter")
     state.writer = None if writer is None else (
         parse_resource(writer["Resource"]) if "Resource" in writer else None,
-        compile_template(writer.get("Parameters", {})),
+        _template_setting(state, writer, "Parameters", "Arguments") or (lambda data, env: {}),
     )
     return state
+
+
+def _number_setting(state: State, definition: dict, field: str, expected: str):
+    """A number field: static, its JSONPath ``...Path`` twin, or a JSONata expression."""
+    value = definition.get(field)
+    if state.jsonata and isinstance(value, str):
+        return _as_data_evaluator(jsonata_field(definition, field, expected))
+    return _seconds_field(definition, field)
+
+
+def _template_setting(state: State, definition: dict, jsonpath_field: str, jsonata_field_name: str):
+    """A payload template (JSONPath) or a JSONata template, as ``f(data, frame)``."""
+    if state.jsonata:
+        return _as_data_evaluator(jsonata_field(definition, jsonata_field_name))
+    if jsonpath_field in definition:
+        return compile_template(definition[jsonpath_field])
+    return None
 
 
 def _number_field(value, frame, data, field: str, kind=int):
     if value is None or not callable(value):
         return value
     number = value(data, frame)
+    if not hasattr(value, "path_text"):          # JSONata: expect_type checked it
+        return number
     if kind is int and type(number) is not int or kind is float and (
             type(number) not in (int, float)):
         name = "integer" if kind is int else "float"
@@ -563,6 +706,11 @@ def run_map(state: State, frame, raw: Any):
 def _map_items(state: State, frame, effective):
     if state.reader is not None:
         items = _read_items(state, frame, effective)
+    elif state.items is not None:
+        items = state.items(effective, frame)
+    elif state.jsonata and not isinstance(effective, list):
+        raise StatesError(errors.QUERY_EVALUATION_ERROR,
+                          f"Map state input must be an array but was: {dumps(effective)}")
     else:
         items = effective if state.items_path is None else state.items_path(effective, frame)
     if not isinstance(items, list):
@@ -588,11 +736,12 @@ def _tolerance(state: State, frame, effective):
 class _ItemEnv:
     """The env of ItemSelector: ``$$.Map.Item`` exists there and nowhere else."""
 
-    __slots__ = ("context", "variables")
+    __slots__ = ("context", "variables", "clock")
 
     def __init__(self, frame, index: int, value: Any) -> None:
         self.context = dict(frame.context, Map={"Item": {"Index": index, "Value": value}})
         self.variables = frame.variables
+        self.clock = frame.clock
 
 
 def _iteration_inputs(state: State, frame, effective, items) -> list:
