@@ -54,8 +54,6 @@ TARGET_100K_MB = 200.0
 class AslRunner:
     """Executes one workload with asl, as a user would: one machine, many executions."""
 
-    name = "asl"
-
     def __init__(self, workload: workloads.Workload) -> None:
         self.workload = workload
         self.machine = asl.StateMachine(workload.definition)
@@ -172,7 +170,7 @@ def peak_memory(workload: workloads.Workload) -> dict:
 
 # --- one-shot CLI and import time ------------------------------------------------------------
 
-def asl_command() -> list[str] | None:
+def asl_command() -> list[str]:
     """How to start the ``asl`` command: the console script, else ``python -m asl``."""
     script = shutil.which("asl")
     return [script] if script else [sys.executable, "-m", "asl"]
