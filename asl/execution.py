@@ -165,10 +165,12 @@ class Frame:
     """One thread of execution: walks a scope, records its events, holds its variables."""
 
     __slots__ = ("run", "clock", "variables", "previous", "cancel", "state", "entered_id",
-                 "entered_time", "retry_count", "_context", "task_token")
+                 "entered_time", "retry_count", "_context", "task_token", "history", "entered")
 
     def __init__(self, run: Run, clock, variables: dict, previous: int, cancel: _Cancel) -> None:
         self.run = run
+        self.history = run.history      # a Distributed Map child has a history of its own
+        self.entered = run.states       # ... and its states are not the parent's
         self.clock = clock
         self.variables = variables
         self.previous = previous
@@ -201,7 +203,7 @@ class Frame:
 
     def event(self, event_type: str, details: dict | None = None) -> int:
         run = self.run
-        self.previous = run.history.add(event_type, self.clock.time(), self.previous, details)
+        self.previous = self.history.add(event_type, self.clock.time(), self.previous, details)
         if run.listener is not None:
             run.listener(event_type, details or {})
         return self.previous
@@ -217,7 +219,7 @@ class Frame:
         self._context = None
         self.entered_time = self.clock.time()
         self.entered_id = self.event(state.entered_event, {"name": state.name, "input": raw})
-        self.run.states.append(state.name)
+        self.entered.append(state.name)
 
     def exit(self, state, output: Any, assigned: dict | None) -> None:
         details = {"name": state.name, "output": output}
@@ -297,7 +299,16 @@ class Frame:
         return data
 
     def fork(self, cancel: _Cancel) -> "Frame":
-        return Frame(self.run, self.clock.fork(), self.variables, self.previous, cancel)
+        child = Frame(self.run, self.clock.fork(), self.variables, self.previous, cancel)
+        child.history, child.entered = self.history, self.entered
+        return child
+
+    def child_execution(self, cancel: _Cancel) -> "Frame":
+        """A Distributed Map child workflow: its own history and variables, as on AWS,
+        where each child is an execution of its own (the parent records the Map Run)."""
+        child = Frame(self.run, self.clock.fork(), {}, 0, cancel)
+        child.history, child.entered = History(), []
+        return child
 
     def run_concurrently(self, jobs, *, max_concurrency: int, may_block: bool,
                          map_state: str | None, tolerated=None, isolated: bool = False) -> list:
@@ -307,8 +318,8 @@ class Frame:
         thread: a thread hand-off would cost more than the work. Otherwise a pool of at
         most ``max_concurrency`` threads (about 40 for an inline Map, as on AWS) runs
         them. Once one fails (beyond the tolerated failures), no new job starts and
-        running ones stop at their next state. ``isolated`` jobs (Distributed Map child
-        workflows) cannot see this thread's variables.
+        running ones stop at their next state. ``isolated`` jobs are Distributed Map child
+        workflows: they see none of this thread's variables and record their own history.
         """
         cancel = _Cancel(self.cancel)
         results: list = [None] * len(jobs)
@@ -319,9 +330,7 @@ class Frame:
             scope, data, item_index = jobs[index]
             if cancel.is_set():
                 return
-            child = self.fork(cancel)
-            if isolated:
-                child.variables = {}
+            child = self.child_execution(cancel) if isolated else self.fork(cancel)
             clocks.append(child.clock)
             details = None if map_state is None else {"name": map_state, "index": item_index}
             if details:

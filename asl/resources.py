@@ -16,7 +16,6 @@ token, ``heartbeat()``...). ``async def`` callables are awaited.
 
 from __future__ import annotations
 
-import asyncio
 import inspect
 import json
 import re
@@ -272,6 +271,8 @@ _INVOKERS: dict = {}
 
 
 def _run_coroutine(awaitable):
+    import asyncio   # here: asyncio costs ~20 ms to import, and most callables are plain
+
     async def _await():
         return await awaitable
     return asyncio.run(_await())

@@ -62,10 +62,13 @@ class Workload:
     #: queue, like moto's Lambda stand-in, need it; the runner checks asl against it).
     task_calls: tuple[str, ...] = ()
 
+    #: Further resources (ItemReader/ResultWriter stand-ins), by Resource string.
+    extra_resources: dict[str, Callable] = field(default_factory=dict)
+
     @property
     def resources(self) -> dict[str, Callable]:
         """The asl resources mapping: Lambda function name -> callable returning at once."""
-        return {b.function: _callable(b) for b in self.tasks.values()}
+        return {**{b.function: _callable(b) for b in self.tasks.values()}, **self.extra_resources}
 
 
 def _callable(behaviour: TaskBehaviour) -> Callable:
@@ -287,12 +290,28 @@ def build() -> dict[str, Workload]:
 def map_100k() -> Workload:
     """The memory workload: a Map over 100,000 items (MaxConcurrency 0).
 
-    DISTRIBUTED, as on AWS: an inline Map this large would exceed the 25,000-event
-    history of a Standard execution (4 events per iteration), whereas each child of a
-    distributed Map is an execution with its own history.
+    Shaped as it must be on AWS: DISTRIBUTED (an inline Map this large would exceed the
+    25,000-event history of a Standard execution, whereas each child of a distributed
+    Map is an execution with its own history), the items read by an ItemReader (an
+    execution input of 100,000 items is over the 256 KiB payload limit) and the results
+    handed to a ResultWriter (the result array would be over it too).
     """
+    definition = item_map(0, "DISTRIBUTED")
+    state = definition["States"]["ProcessItems"]
+    for field_name in ("ItemsPath", "ResultPath", "OutputPath"):
+        state.pop(field_name)
+    state["ItemReader"] = {"Resource": "arn:aws:states:::s3:getObject",
+                           "ReaderConfig": {"InputType": "JSON"},
+                           "Parameters": {"Bucket": "bench", "Key": "items.json"}}
+    state["ResultWriter"] = {"Resource": "arn:aws:states:::s3:putObject",
+                             "Parameters": {"Bucket": "bench", "Prefix": "results"}}
+    items = map_input(100_000)["items"]
+    written = []
     return Workload("W5-100k", "distributed Map over 100,000 items, MaxConcurrency 0",
-                    item_map(0, "DISTRIBUTED"), map_input(100_000), 100_001)
+                    definition, {}, 1, extra_resources={
+                        "arn:aws:states:::s3:getObject": lambda parameters: items,
+                        "arn:aws:states:::s3:putObject": lambda request: written.append(
+                            len(request["Results"])) or {}})
 
 
 WORKLOADS = build()

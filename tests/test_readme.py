@@ -20,3 +20,11 @@ def test_readme_opens_with_the_install_and_run_command_and_the_test_command():
     assert commands[1] == "pip install -e '.[test]' && python -m pytest"
     ci = (ROOT / ".ci" / "run").read_text()
     assert "pip install -e '.[test]'" in ci and "\npython -m pytest\n" in ci
+
+
+def test_the_property_test_example_runs_and_passes():
+    blocks = re.findall(r"```python\n(.*?)```", README, re.S)
+    example = next(b for b in blocks if "fault_plans(" in b)
+    namespace = {}
+    exec(compile(example, "README.md", "exec"), namespace)
+    namespace["test_whatever_fails_every_completed_step_is_undone_once_in_reverse"]()
