@@ -16,8 +16,32 @@ from asl.errors import DATA_LIMIT_EXCEEDED, StatesError
 #: State input/output and task input/result are limited to 256 KiB of UTF-8 JSON.
 PAYLOAD_LIMIT = 256 * 1024
 
-# Built once: json.dumps with non-default options builds an encoder on every call.
-_encode = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, allow_nan=False).encode
+def _not_json(value: Any):
+    raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
+
+
+def _make_encoder():
+    """The compact, non-ASCII-keeping, NaN-refusing encoder, built once.
+
+    json.dumps (and JSONEncoder.encode) build a new C encoder on every call, which is half
+    the cost of encoding a small payload; this one is built once.
+    """
+    from json.encoder import c_make_encoder, encode_basestring
+
+    if c_make_encoder is None:                  # no C accelerator: the plain way
+        return json.JSONEncoder(separators=(",", ":"), ensure_ascii=False,
+                                allow_nan=False).encode
+    encoder = c_make_encoder(None, _not_json, encode_basestring, None, ":", ",",
+                             False, False, False)
+
+    def encode(value: Any) -> str:
+        if isinstance(value, str):
+            return encode_basestring(value)
+        return "".join(encoder(value, 0))
+    return encode
+
+
+_encode = _make_encoder()
 _decode = json.JSONDecoder().decode
 
 
@@ -25,8 +49,8 @@ def dumps(value: Any) -> str:
     """Compact JSON, as AWS prints payloads in causes and history (non-ASCII kept)."""
     try:
         return _encode(value)
-    except ValueError:                      # NaN or infinity: only in error messages
-        return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+    except (ValueError, TypeError, RecursionError):   # only ever in error messages
+        return json.dumps(value, separators=(",", ":"), ensure_ascii=False, default=repr)
 
 
 def _marshal(value: Any) -> str:
@@ -34,6 +58,9 @@ def _marshal(value: Any) -> str:
         return _encode(value)
     except (TypeError, ValueError) as exc:
         raise StatesError("Runtime.MarshalError", f"Unable to marshal response: {exc}") from None
+    except RecursionError:        # a value that contains itself (or is nested absurdly deep)
+        raise StatesError("Runtime.MarshalError",
+                          "Unable to marshal response: circular reference detected") from None
 
 
 def _fits(text: str) -> bool:
