@@ -372,3 +372,35 @@ def saga(file):
     except (SagaError, OSError, ValueError) as exc:
         _fail(str(exc))
     click.echo(generated)
+
+
+@main.command()
+@click.argument("definition", metavar="DEFINITION")
+@click.option("--format", "fmt", type=click.Choice(["mermaid", "dot"]), default="mermaid",
+              show_default=True, help="Mermaid flowchart or Graphviz DOT.")
+@click.option("--path", "path_file", default=None, metavar="EXECUTION.json",
+              help="Highlight the path a run took: the output of 'asl run --json', or of "
+                   "'asl run --history'.")
+@click.option("--sub", "subs", multiple=True, metavar="KEY=VALUE", help="Fill ${KEY} placeholders.")
+def graph(definition, fmt, path_file, subs):
+    """Draw DEFINITION as a Mermaid or DOT graph.
+
+    Catch edges are dashed and labelled with their errors, Choice edges with their
+    rules; Parallel and Map states are subgraphs. With --path, the states and edges of
+    that execution are highlighted.
+    """
+    from asl.definition import DefinitionError, load_definition
+    from asl.graph import path_from_file, render
+
+    try:
+        loaded = load_definition(definition, _parse_subs(subs))
+        path = None
+        if path_file is not None:
+            with open(path_file, encoding="utf-8") as handle:
+                path = path_from_file(json.load(handle))
+        drawing = render(loaded, fmt, path)
+    except (click.UsageError, SystemExit):
+        raise
+    except (DefinitionError, OSError, ValueError) as exc:
+        _fail(str(exc))
+    click.echo(drawing)

@@ -517,9 +517,11 @@ class ExecutionResult:
         return self.status == "SUCCEEDED"
 
     def to_dict(self) -> dict:
-        """The ``asl run --json`` shape: executionArn, status, output, error, cause."""
+        """The ``asl run --json`` shape: executionArn, status, output, error, cause, and the
+        states entered (which ``asl graph --path`` highlights)."""
         return {"executionArn": self.execution_arn, "status": self.status,
-                "output": self.output, "error": self.error, "cause": self.cause}
+                "output": self.output, "error": self.error, "cause": self.cause,
+                "states": list(self.states)}
 
 
 class Execution:

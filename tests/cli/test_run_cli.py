@@ -135,3 +135,25 @@ def test_python_dash_m_asl_runs_the_order_saga(tmp_path):
     assert proc.returncode == 1
     assert "FAILED: OrderFailed: saga compensated" in proc.stderr
     assert "Traceback" not in proc.stderr
+
+
+def test_graph_highlights_the_path_of_a_json_run(tmp_path):
+    run_json = tmp_path / "run.json"
+    result = invoke(write(tmp_path, "m.json", FAIL), "--json")
+    run_json.write_text(result.stdout)
+    assert json.loads(result.stdout)["states"] == ["F"]
+    drawing = CliRunner().invoke(main, ["graph", write(tmp_path, "m2.json", FAIL), "--path", str(run_json)])
+    assert drawing.exit_code == 0
+    assert drawing.stdout.startswith("flowchart TD")
+    assert "visited" in drawing.stdout
+    dot = CliRunner().invoke(main, ["graph", str(SAGA / "order-saga.asl.json"), "--format", "dot"])
+    assert dot.exit_code == 0 and dot.stdout.lstrip().startswith("digraph")
+
+
+def test_graph_mistakes_exit_2(tmp_path):
+    bad_path = tmp_path / "p.json"
+    bad_path.write_text('{"status": "FAILED"}')
+    for args in (["graph", str(tmp_path / "none.json")],
+                 ["graph", str(SAGA / "order-saga.asl.json"), "--path", str(bad_path)]):
+        result = CliRunner().invoke(main, args)
+        assert result.exit_code == 2 and "Traceback" not in result.output
