@@ -68,12 +68,13 @@ def _utc(epoch: float) -> str:
 
 
 class _TokenWaiter:
-    __slots__ = ("condition", "outcome", "last_beat")
+    __slots__ = ("condition", "outcome", "last_beat", "submitted")
 
     def __init__(self, now: float) -> None:
         self.condition = threading.Condition()
         self.outcome = None          # ("success", output) | ("failure", error, cause)
         self.last_beat = now
+        self.submitted = False       # the callable has returned: the task now waits
 
 
 @dataclass(frozen=True)
@@ -105,6 +106,7 @@ class Run:
         self.name = execution_name
         self.arn = identity.execution_arn(execution_name)
         self.input = input_value
+        self.input_size = None
         self.resources = resources
         self.clock = clock
         self.concurrency = concurrency
@@ -165,7 +167,8 @@ class Frame:
     """One thread of execution: walks a scope, records its events, holds its variables."""
 
     __slots__ = ("run", "clock", "variables", "previous", "cancel", "state", "entered_id",
-                 "entered_time", "retry_count", "_context", "task_token", "history", "entered")
+                 "entered_time", "retry_count", "_context", "task_token", "history", "entered",
+                 "data_size", "result_size")
 
     def __init__(self, run: Run, clock, variables: dict, previous: int, cancel: _Cancel) -> None:
         self.run = run
@@ -181,6 +184,8 @@ class Frame:
         self.retry_count = 0
         self._context = None
         self.task_token = None
+        self.data_size = None      # bytes of the current state's input, when known (or a bound)
+        self.result_size = None    # bytes of the current state's result, when known
 
     # -- the Context object ($$) --------------------------------------------------------
 
@@ -216,6 +221,7 @@ class Frame:
         self.state = state
         self.retry_count = 0
         self.task_token = None
+        self.result_size = None
         self._context = None
         self.entered_time = self.clock.time()
         self.entered_id = self.event(state.entered_event, {"name": state.name, "input": raw})
@@ -413,6 +419,7 @@ class Frame:
             if waiter is None:
                 return result
             self.event("TaskSubmitted", dict(submitted_tag, output=copy_json(result)))
+            waiter.submitted = True
             return self._wait_for_token(waiter, started, timeout, heartbeat)
         finally:
             if token:
@@ -545,6 +552,7 @@ class Execution:
     def _execute(self) -> ExecutionResult:
         run = self._run
         frame = Frame(run, run.clock, {}, 0, run.cancel)
+        frame.data_size = run.input_size
         status, output, error, cause = "SUCCEEDED", None, None, None
         try:
             frame.event("ExecutionStarted", {"input": run.input, "roleArn": run.identity.role_arn})
@@ -615,9 +623,10 @@ class Execution:
         self._run.complete_token(token, None)
 
     def task_tokens(self) -> list[str]:
-        """Tokens currently waiting for SendTaskSuccess/Failure, oldest first."""
+        """Tokens of tasks now waiting for SendTaskSuccess/Failure (their callable has
+        returned), oldest first."""
         with self._run._lock:
-            return list(self._run.tokens)
+            return [t for t, waiter in self._run.tokens.items() if waiter.submitted]
 
     def wait_for_task_token(self, timeout: float = 5.0) -> str:
         """Block (in real time) until some task waits for a token; return that token."""

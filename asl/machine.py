@@ -10,7 +10,8 @@ import json
 from pathlib import Path
 from typing import Any
 
-from asl.execution import Execution, ExecutionResult, Identity, copy_json, new_run
+from asl.execution import Execution, ExecutionResult, Identity, new_run
+from asl.payload import sized_copy
 from asl.resources import can_resolve, parse_resource
 from asl.states import CompileOptions, UnsupportedDefinition, compile_scope
 
@@ -70,6 +71,7 @@ class StateMachine:
         self._scope = compile_scope(definition, CompileOptions(language))
         self._timeout = definition.get("TimeoutSeconds")
         self._tasks = tuple(_task_resources(definition))
+        self._resolved = None    # (id, keys) of the last resources mapping found complete
         role_arn = role_arn or f"arn:aws:iam::{account}:role/StepFunctions-{name}-role"
         self.identity = Identity(name, region, account, role_arn)
 
@@ -99,13 +101,19 @@ class StateMachine:
 
     def _prepare(self, input_value, resources, clock, name, concurrency, synchronous,
                  on_event) -> Execution:
-        missing = self.missing_resources(resources)
-        if missing:
-            raise MissingResourceError(missing)
-        input_value = {} if input_value is None else copy_json(input_value)
-        return new_run(self.identity, self._scope, input_value, resources or {}, clock=clock,
-                       name=name, concurrency=concurrency, timeout=self._timeout,
-                       synchronous=synchronous, on_event=on_event)
+        resources = resources or {}
+        keys = tuple(resources)
+        if self._resolved != (id(resources), keys):   # checked once per resources mapping
+            missing = self.missing_resources(resources)
+            if missing:
+                raise MissingResourceError(missing)
+            self._resolved = (id(resources), keys)
+        input_value, input_size = sized_copy({} if input_value is None else input_value)
+        execution = new_run(self.identity, self._scope, input_value, resources, clock=clock,
+                            name=name, concurrency=concurrency, timeout=self._timeout,
+                            synchronous=synchronous, on_event=on_event)
+        execution._run.input_size = input_size
+        return execution
 
     def execute(self, input: Any = None, resources: dict | None = None, *, clock=None,
                 name: str | None = None, concurrency: str = "threads",

@@ -42,7 +42,11 @@ def _make_encoder():
 
 
 _encode = _make_encoder()
-_decode = json.JSONDecoder().decode
+_scan = json.JSONDecoder().scan_once     # our own compact text: no whitespace to skip
+
+
+def _decode(text: str) -> Any:
+    return _scan(text, 0)[0]
 
 
 def dumps(value: Any) -> str:
@@ -68,6 +72,11 @@ def _fits(text: str) -> bool:
     return len(text) <= PAYLOAD_LIMIT // 4 or len(text.encode("utf-8")) <= PAYLOAD_LIMIT
 
 
+def _size(text: str) -> int:
+    """An upper bound of the UTF-8 size of ``text`` (exact for ASCII)."""
+    return len(text) if text.isascii() else len(text.encode("utf-8"))
+
+
 def _too_large(what: str) -> StatesError:
     return StatesError(DATA_LIMIT_EXCEEDED,
                        f"The state/task '{what}' returned a result with a size exceeding the "
@@ -79,15 +88,23 @@ def copy(value: Any) -> Any:
     return _decode(_marshal(value))
 
 
-def check_size(value: Any, what: str) -> None:
-    """States.DataLimitExceeded when ``value`` is over 256 KiB of UTF-8 JSON."""
-    if not _fits(_marshal(value)):
-        raise _too_large(what)
-
-
-def checked_copy(value: Any, what: str) -> Any:
-    """:func:`copy` and :func:`check_size` in one serialisation."""
+def check_size(value: Any, what: str) -> int:
+    """States.DataLimitExceeded when ``value`` is over 256 KiB of UTF-8 JSON; else its size."""
     text = _marshal(value)
     if not _fits(text):
         raise _too_large(what)
-    return _decode(text)
+    return _size(text)
+
+
+def checked_copy(value: Any, what: str) -> tuple[Any, int]:
+    """:func:`copy` and :func:`check_size` in one serialisation: ``(copy, size)``."""
+    text = _marshal(value)
+    if not _fits(text):
+        raise _too_large(what)
+    return _decode(text), _size(text)
+
+
+def sized_copy(value: Any) -> tuple[Any, int]:
+    """:func:`copy`, and the value's size."""
+    text = _marshal(value)
+    return _decode(text), _size(text)

@@ -262,12 +262,13 @@ class Invoker:
     def __call__(self, payload: Any, context_factory: Callable[[], TaskContext]) -> Any:
         result = (self.function(payload, context_factory()) if self.wants_context
                   else self.function(payload))
-        if self.is_async or inspect.isawaitable(result):
+        if self.is_async or (type(result) not in _JSON_TYPES and inspect.isawaitable(result)):
             result = _run_coroutine(result)
         return result
 
 
 _INVOKERS: dict = {}
+_JSON_TYPES = frozenset({dict, list, str, int, float, bool, type(None)})
 
 
 def _run_coroutine(awaitable):

@@ -21,7 +21,7 @@ from asl.choice import compile_rule, no_choice_matched
 from asl.errors import RUNTIME, StatesError
 from asl.paths import (ABSENT, compile_expression, compile_result_path, compile_selector,
                        compile_template, compile_value_path)
-from asl.payload import check_size, checked_copy, dumps
+from asl.payload import PAYLOAD_LIMIT, check_size, checked_copy, dumps, sized_copy
 from asl.resources import (ACTIVITY, LAMBDA, LAMBDA_INVOKE, RawResult, lambda_invoke_response,
                            lookup, parse_resource, resource_not_found)
 from asl.retry import compile_catchers, compile_retriers, find_catcher, find_retrier
@@ -158,6 +158,7 @@ def _finish(state: State, frame, raw: Any, result: Any, assign_input: Any):
     Task, Parallel and Map), both reading the variables as they were on entry; without
     Output the output is the result.
     """
+    bound = None
     if state.jsonata:
         states = (states_variable(frame, raw, result=result) if state.type in _WITH_RESULT
                   else states_variable(frame, raw))
@@ -167,10 +168,16 @@ def _finish(state: State, frame, raw: Any, result: Any, assign_input: Any):
         assigned = state.assign(assign_input, frame) if state.assign is not None else None
         if state.result_selector is not None:
             result = state.result_selector(result, frame)
+        elif frame.data_size is not None and frame.result_size is not None:
+            # The raw input plus the result plus the keys ResultPath adds: an upper bound
+            # of the output's size (OutputPath only selects from it).
+            bound = frame.data_size + frame.result_size + state.result_path_overhead
         output = state.result_path(raw, result)
         if state.output_path is not None:
             output = state.output_path(output, frame)
-    check_size(output, state.name)
+    # The 256 KiB limit, measured only when the bound does not already settle it.
+    frame.data_size = bound if bound is not None and bound <= PAYLOAD_LIMIT else \
+        check_size(output, state.name)
     frame.exit(state, output, assigned)
     return state.next, output
 
@@ -190,6 +197,8 @@ def _compile_io(state: State, definition: dict, parameters_field: str = "Paramet
     state.result_selector = (compile_template(definition["ResultSelector"])
                              if "ResultSelector" in definition else None)
     state.result_path = compile_result_path(definition.get("ResultPath", ABSENT))
+    result_path = definition.get("ResultPath")
+    state.result_path_overhead = 2 * len(result_path) + 8 if isinstance(result_path, str) else 8
 
 
 def _compile_error_handling(state: State, definition: dict) -> None:
@@ -229,6 +238,7 @@ def _with_retry(state: State, frame, raw: Any, attempt):
                 output = catcher.place(raw, error_output)
                 assigned = catcher.assign(error_output, frame) if catcher.assign else None
             frame.caught(state, exc, catcher)
+            frame.data_size = check_size(output, state.name)
             frame.exit(state, output, assigned)
             return catcher.next, output
 
@@ -240,6 +250,7 @@ def compile_pass(name: str, definition: dict, options: CompileOptions) -> State:
     _compile_io(state, definition)
     state.has_result = "Result" in definition
     state.result = definition.get("Result")
+    state.result_size = check_size(state.result, name) if state.has_result else None
     return state
 
 
@@ -248,7 +259,13 @@ def run_pass(state: State, frame, raw: Any):
     effective input; then ResultPath into the raw input, then OutputPath."""
     frame.enter(state, raw)
     effective = _effective_input(state, frame, raw)
-    result = state.result if state.has_result else effective
+    if state.has_result:
+        result = state.result
+        frame.result_size = state.result_size
+    else:
+        result = effective
+        if state.parameters is None:     # the input itself (or a part of it)
+            frame.result_size = frame.data_size
     return _finish(state, frame, raw, result, result)
 
 
@@ -346,7 +363,7 @@ def _call_resource(state: State, frame, parameters: Any, timeout, heartbeat) -> 
     frame.event(names[1], {"workerName": "asl"} if spec.kind == ACTIVITY
                 else (None if spec.kind == LAMBDA else tag))
     try:
-        request = checked_copy(parameters, state.name)   # the callable's own copy
+        request = checked_copy(parameters, state.name)[0]   # the callable's own copy
         handler = lookup(spec, frame.run.resources, parameters)
         if handler is None:
             target = parameters.get("FunctionName") if isinstance(parameters, dict) else None
@@ -359,9 +376,10 @@ def _call_resource(state: State, frame, parameters: Any, timeout, heartbeat) -> 
         if isinstance(result, RawResult):
             result = result.value                     # given as the task's result, as is
         else:
-            result = checked_copy(result, state.name)
+            result, frame.result_size = checked_copy(result, state.name)
             if spec.kind == LAMBDA_INVOKE and not spec.waits_for_token:
                 result = lambda_invoke_response(result)   # a token's answer comes unwrapped
+                frame.result_size += 512                  # the wrapper's own bytes, generously
     except StatesError as exc:
         timed_out = exc.error == errors.TIMEOUT
         frame.event(names[5] if timed_out else names[4],
@@ -415,6 +433,8 @@ def _exit_without_result(state: State, frame, raw: Any, effective: Any, assign, 
         states = states_variable(frame, raw)
         assigned = assign(states, frame) if assign is not None else None
         result = output(states, frame) if output is not None else raw
+        if output is not None:
+            frame.data_size = check_size(result, state.name)
     else:
         assigned = assign(effective, frame) if assign is not None else None
         result = effective if state.output_path is None else state.output_path(effective, frame)
