@@ -538,7 +538,7 @@ class Execution:
         self._run = run
         self._scope = scope
         self._result: ExecutionResult | None = None
-        self._done = threading.Event()
+        self._done = threading.Event() if not run.synchronous else None
         run.handle = self
 
     @property
@@ -584,7 +584,8 @@ class Execution:
             status=status, output=output, error=error, cause=cause, execution_arn=run.arn,
             name=run.name, input=run.input, start_time=run.start_time,
             stop_time=run.clock.time(), states=run.states, _history=run.history)
-        self._done.set()
+        if self._done is not None:
+            self._done.set()
         return self._result
 
     def _start_thread(self) -> None:
@@ -592,13 +593,15 @@ class Execution:
 
     def result(self, timeout: float | None = None) -> ExecutionResult:
         """Wait for the execution to end; raises TimeoutError if it does not in time."""
+        if self._done is None:
+            return self._result
         if not self._done.wait(timeout):
             raise TimeoutError(f"execution {self.name} still running after {timeout} s")
         return self._result
 
     @property
     def done(self) -> bool:
-        return self._done.is_set()
+        return self._result is not None
 
     def stop(self, error: str | None = None, cause: str | None = None) -> None:
         """StopExecution: the execution ends ABORTED at its next state or wait."""

@@ -275,8 +275,18 @@ def compile_task(name: str, definition: dict, options: CompileOptions) -> State:
     state = State(name, definition, run_task, options)
     _compile_io(state, definition)
     _compile_error_handling(state, definition)
-    state.spec = parse_resource(definition["Resource"])
+    state.spec = spec = parse_resource(definition["Resource"])
     state.parameters_template = definition.get("Parameters")
+    # What its history events say, fixed by the kind of resource.
+    if spec.kind == LAMBDA:
+        state.task_events, state.event_tag, state.started_details = _LAMBDA_EVENTS, {}, None
+    elif spec.kind == ACTIVITY:
+        state.task_events, state.event_tag = _ACTIVITY_EVENTS, {}
+        state.started_details = {"workerName": "asl"}
+    else:
+        state.task_events = _TASK_EVENTS
+        state.event_tag = state.started_details = {"resourceType": spec.resource_type,
+                                                   "resource": spec.resource_api}
     state.timeout = _number_setting(state, definition, "TimeoutSeconds", "integer")
     state.heartbeat = _number_setting(state, definition, "HeartbeatSeconds", "integer")
     state.credentials = (compile_template(definition["Credentials"])
@@ -342,26 +352,17 @@ def _call_resource(state: State, frame, parameters: Any, timeout, heartbeat) -> 
     parameter); a lambda:invoke result is wrapped as AWS wraps it; exceptions become
     the ASL errors AWS reports (see :func:`asl.resources.error_from_exception`).
     """
-    spec = state.spec
-    if spec.kind == LAMBDA:
-        names = _LAMBDA_EVENTS
-        tag = {"resource": spec.resource}
-        scheduled = {"resource": spec.resource, "input": parameters}
-    elif spec.kind == ACTIVITY:
-        names = _ACTIVITY_EVENTS
-        tag = {"resource": spec.resource}
+    spec, names, tag = state.spec, state.task_events, state.event_tag
+    if spec.kind in (LAMBDA, ACTIVITY):
         scheduled = {"resource": spec.resource, "input": parameters}
     else:
-        names = _TASK_EVENTS
-        tag = {"resourceType": spec.resource_type, "resource": spec.resource_api}
-        scheduled = dict(tag, region=frame.run.region, parameters=parameters)
+        scheduled = {**tag, "region": frame.run.region, "parameters": parameters}
     if timeout is not None:
         scheduled["timeoutInSeconds"] = timeout
     if heartbeat is not None and spec.kind != LAMBDA:
         scheduled["heartbeatInSeconds"] = heartbeat
     frame.event(names[0], scheduled)
-    frame.event(names[1], {"workerName": "asl"} if spec.kind == ACTIVITY
-                else (None if spec.kind == LAMBDA else tag))
+    frame.event(names[1], state.started_details)
     try:
         request = checked_copy(parameters, state.name)[0]   # the callable's own copy
         handler = lookup(spec, frame.run.resources, parameters)
@@ -381,13 +382,10 @@ def _call_resource(state: State, frame, parameters: Any, timeout, heartbeat) -> 
                 result = lambda_invoke_response(result)   # a token's answer comes unwrapped
                 frame.result_size += 512                  # the wrapper's own bytes, generously
     except StatesError as exc:
-        timed_out = exc.error == errors.TIMEOUT
-        frame.event(names[5] if timed_out else names[4],
-                    dict(tag, error=exc.error, cause=exc.cause) if spec.kind not in (LAMBDA, ACTIVITY)
-                    else {"error": exc.error, "cause": exc.cause})
+        frame.event(names[5] if exc.error == errors.TIMEOUT else names[4],
+                    {**tag, "error": exc.error, "cause": exc.cause})
         raise
-    frame.event(names[3], dict(tag, output=result) if spec.kind not in (LAMBDA, ACTIVITY)
-                else {"output": result})
+    frame.event(names[3], {**tag, "output": result})
     return result
 
 
