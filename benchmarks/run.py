@@ -327,6 +327,13 @@ def text_report(report: dict) -> str:
         lines.append("  ".join(cell.ljust(width) for cell, width in zip(row, widths))
                      + "  " + row[-1])
     lines.append("")
+    for jsonpath, jsonata, what in (("W3", "W3-jsonata", "happy path"),
+                                    ("W4", "W4-jsonata", "failing at notify")):
+        entries = report["workloads"]
+        if all(k in entries and "cpu_ms" in entries[k] for k in (jsonpath, jsonata)):
+            lines.append(f"order saga, {what}: JSONPath {1000 / entries[jsonpath]['cpu_ms']:,.0f} "
+                         f"executions/s, JSONata {1000 / entries[jsonata]['cpu_ms']:,.0f} executions/s "
+                         f"(CPU)")
     for key, entry in report.get("memory", {}).items():
         if "skipped" in entry:
             lines.append(f"memory {key}: skipped ({entry['skipped']})")
@@ -378,15 +385,16 @@ def main(argv=None) -> int:
             print(profile(key))
         return 0
     started = time.perf_counter()
-    keys = options.only.split(",") if options.only else list(workloads.WORKLOADS)
-    unknown = [k for k in keys if k not in workloads.WORKLOADS]
+    every = {**workloads.WORKLOADS, **workloads.JSONATA_WORKLOADS}
+    keys = options.only.split(",") if options.only else list(every)
+    unknown = [k for k in keys if k not in every]
     if unknown:
         print(f"error: unknown workload(s) {', '.join(unknown)}; "
-              f"known: {', '.join(workloads.WORKLOADS)}", file=sys.stderr)
+              f"known: {', '.join(every)}", file=sys.stderr)
         return 2
     report = {"machine": machine_info(), "workloads": {}}
     for key in keys:
-        report["workloads"][key] = bench_workload(workloads.WORKLOADS[key], options)
+        report["workloads"][key] = bench_workload(every[key], options)
     if not options.no_memory:
         report["memory"] = {"W5": peak_memory(workloads.WORKLOADS["W5"])}
         if options.quick:

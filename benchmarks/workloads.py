@@ -180,6 +180,27 @@ def order_saga() -> dict:
     return {"Comment": "order saga with compensations", "StartAt": "Reserve", "States": states}
 
 
+def order_saga_jsonata() -> dict:
+    """The same saga in JSONata: Arguments for Parameters, Output merging each result into
+    the input for ResultPath, Catch Output for ``ResultPath: $.error``."""
+    definition = order_saga()
+    definition["QueryLanguage"] = "JSONata"
+    for state in definition["States"].values():
+        if state["Type"] != "Task":
+            continue
+        parameters = state.pop("Parameters")
+        state["Arguments"] = {key[:-2] if key.endswith(".$") else key:
+                              ("{% $states.input.orderId %}" if key.endswith(".$") else value)
+                              for key, value in parameters.items()}
+        result_path = state.pop("ResultPath")
+        state["Output"] = ("{% $states.input %}" if result_path is None else
+                           "{% $merge([$states.input, {'" + result_path[2:] + "': $states.result}]) %}")
+        for catcher in state.get("Catch", ()):
+            catcher.pop("ResultPath")
+            catcher["Output"] = "{% $merge([$states.input, {'error': $states.errorOutput}]) %}"
+    return definition
+
+
 def saga_tasks(failing: str | None = None) -> dict[str, TaskBehaviour]:
     """Every saga Task's behaviour; ``failing`` names the forward step that fails."""
     tasks = {}
@@ -285,6 +306,19 @@ def build() -> dict[str, Workload]:
                  {"id": "p-1"}, 51),
     ]
     return {w.key: w for w in workloads}
+
+
+#: The order saga in JSONata, beside its JSONPath twin (W3, W4): asl only, the peers'
+#: support for JSONata varies.
+JSONATA_WORKLOADS = {w.key: w for w in (
+    Workload("W3-jsonata", "order saga in JSONata, happy path", order_saga_jsonata(), SAGA_INPUT,
+             5, tasks=saga_tasks(), task_calls=("Reserve", "Charge", "Ship", "Notify")),
+    Workload("W4-jsonata", "order saga in JSONata failing at notify", order_saga_jsonata(),
+             SAGA_INPUT, 8, status="FAILED", error="OrderFailed",
+             tasks=saga_tasks(failing="Notify"),
+             task_calls=("Reserve", "Charge", "Ship", "Notify", "CancelShipment",
+                         "RefundPayment", "ReleaseReservation")),
+)}
 
 
 def map_100k() -> Workload:
