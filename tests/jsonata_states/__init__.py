@@ -1,0 +1,1 @@
+"""Behaviour tests of JSONata states and workflow variables (Assign), in both query languages."""
