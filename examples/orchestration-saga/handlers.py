@@ -20,12 +20,25 @@ with an error nobody catches).
 
 The database is ``ORCHESTRATION_SAGA_DB`` (default: ``orchestration-saga.db`` in the working
 directory); its ``order_events`` table keeps every status an order went through.
+
+The side effects a failure should undo are also recorded in ``LEDGER``, an
+``asl.testing.Ledger``: ReserveInventory, ChargePayment and CreateShipment call
+``LEDGER.do("reservation:<order_id>")`` (``payment:``, ``shipment:``) once their rows are
+written, ReleaseInventory ``LEDGER.undo("reservation:<order_id>")`` once the stock is back.
+The order row CreateOrder writes is not one: it is the record of what happened to the
+order, kept (with its last status) whatever the outcome. ``asl faults --resources
+handlers.py`` reads the ledger for its "effects left" column.
 """
 
 import os
 import sqlite3
 import uuid
 from contextlib import contextmanager
+
+from asl.testing import Ledger
+
+#: The effects in place: reservation, payment, shipment (":<order_id>").
+LEDGER = Ledger()
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS orders (order_id TEXT PRIMARY KEY, sku TEXT, quantity INTEGER,
@@ -106,6 +119,7 @@ def reserve_inventory(order):
         db.execute("INSERT OR REPLACE INTO reservations VALUES (?, ?, ?)",
                    (order["order_id"], order["sku"], order["quantity"]))
         set_status(db, order["order_id"], "RESERVED")
+    LEDGER.do(f"reservation:{order['order_id']}")
     return {**order, "status": "RESERVED"}
 
 
@@ -121,6 +135,7 @@ def charge_payment(order):
         db.execute("INSERT OR REPLACE INTO payments VALUES (?, ?, ?)",
                    (order["order_id"], payment_id, order["amount"]))
         set_status(db, order["order_id"], "PAID")
+    LEDGER.do(f"payment:{order['order_id']}")
     return {**order, "status": "PAID", "payment_id": payment_id}
 
 
@@ -130,6 +145,7 @@ def create_shipment(order):
         db.execute("INSERT OR REPLACE INTO shipments VALUES (?, ?)", (order["order_id"], tracking))
         db.execute("UPDATE orders SET tracking_number = ? WHERE order_id = ?", (tracking, order["order_id"]))
         set_status(db, order["order_id"], "SHIPPED")
+    LEDGER.do(f"shipment:{order['order_id']}")
     return {**order, "status": "SHIPPED", "tracking_number": tracking}
 
 
@@ -143,6 +159,7 @@ def release_inventory(order):
             db.execute("UPDATE stock SET available = available + ? WHERE sku = ?", (row[1], row[0]))
             db.execute("DELETE FROM reservations WHERE order_id = ?", (order["order_id"],))
         set_status(db, order["order_id"], "INVENTORY_RELEASED")
+    LEDGER.undo(f"reservation:{order['order_id']}")
     return {**order, "status": "INVENTORY_RELEASED"}
 
 

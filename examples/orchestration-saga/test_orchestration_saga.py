@@ -1,19 +1,29 @@
 """The orchestration saga end to end: typed errors caught by name, real handlers, a real
-SQLite database checked directly."""
+SQLite database checked directly; then fault plans drawn by hypothesis, checked on the
+handlers' ledger, and the `asl faults` table of the README."""
 
 import importlib.util
 import json
+import os
+import re
+import shlex
+import tempfile
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from hypothesis import given, settings
 
 import asl
 from asl.cli import main as cli
 from asl.graph import render
+from asl.testing import assert_compensated, fault_plans, run_with_faults
 
 HERE = Path(__file__).resolve().parent
+ROOT = HERE.parents[1]
 DEFINITION = HERE / "orchestration-saga.asl.json"
+MACHINE = asl.StateMachine.from_file(DEFINITION, name="OrchestrationSaga")
 
 
 def load(module_name, file_name):
@@ -31,7 +41,7 @@ def handlers(tmp_path, monkeypatch):
 
 @pytest.fixture(scope="module")
 def machine():
-    return asl.StateMachine.from_file(DEFINITION, name="OrchestrationSaga")
+    return MACHINE
 
 
 def order(**fields):
@@ -149,3 +159,86 @@ def test_the_readme_commands_run(tmp_path, monkeypatch, card, exit_code, expecte
         "--input", json.dumps({"order_id": "o-1", "sku": "SKU-1", "quantity": 2, "card": card})])
     assert result.exit_code == exit_code
     assert expected in result.output
+
+
+# -- every fault plan: named errors are compensated, any other keeps what was done ---------------
+
+SAGA = load("orchestration_saga_ledger_handlers", "handlers.py")
+FORWARD = ["CreateOrder", "ReserveInventory", "ChargePayment", "CreateShipment"]
+#: What each forward step leaves in place (CreateOrder's order row is a record, not an effect).
+EFFECT = {"ReserveInventory": "reservation:o-1", "ChargePayment": "payment:o-1", "CreateShipment": "shipment:o-1"}
+#: The table holding each effect.
+TABLE = {"reservation:o-1": "reservations", "payment:o-1": "payments", "shipment:o-1": "shipments"}
+#: (step, the error its Catch names): the Fail state it ends in.
+CAUGHT = {("ReserveInventory", "InventoryUnavailable"): "InventoryUnavailableFail",
+          ("ChargePayment", "PaymentDeclined"): "PaymentDeclinedFail"}
+
+
+@contextmanager
+def fresh_database():
+    """ORCHESTRATION_SAGA_DB pointing at a new database (full stock) for one execution."""
+    saved = os.environ.get("ORCHESTRATION_SAGA_DB")
+    with tempfile.TemporaryDirectory() as tmp:
+        os.environ["ORCHESTRATION_SAGA_DB"] = str(Path(tmp) / "saga.db")
+        try:
+            yield
+        finally:
+            if saved is None:
+                del os.environ["ORCHESTRATION_SAGA_DB"]
+            else:
+                os.environ["ORCHESTRATION_SAGA_DB"] = saved
+
+
+@settings(max_examples=150, deadline=None)
+@given(plan=fault_plans(MACHINE, max_faults=2, transient=["ReleaseInventory"]))
+def test_a_named_error_is_compensated_and_any_other_keeps_what_was_done(plan):
+    """Any step failing with any error (ReleaseInventory only as often as its Retry absorbs):
+    an error a Catch names ends in its Fail state with the saga property holding; any other
+    fails the execution as is, where it was raised, with the completed steps' effects kept
+    and no compensation run (the README's "only the named errors are caught")."""
+    SAGA.LEDGER.reset()
+    with fresh_database():
+        run = run_with_faults(MACHINE, SAGA.RESOURCES, plan, order())
+        held = {table for table in TABLE.values() if query(SAGA, f"SELECT * FROM {table}")}
+    left = SAGA.LEDGER.effects_left()
+    assert held == {TABLE[effect] for effect in left}, "the database and the ledger disagree"
+    first = next((call for call in run.calls if call.faulted), None)
+    if first is None:
+        assert (run.result.status, left) == ("SUCCEEDED", list(EFFECT.values()))
+        return
+    error = plan.fault_for(first.state, first.attempt, 1).error
+    if (first.state, error) in CAUGHT:
+        assert run.result.states[-1] == CAUGHT[first.state, error]
+        assert_compensated(run, SAGA.LEDGER)
+    else:
+        result = run.result
+        assert (result.status, result.error, result.states[-1]) == ("FAILED", error, first.state)
+        done = FORWARD[:FORWARD.index(first.state)]
+        assert [str(e) for e in SAGA.LEDGER.events] == [f"do {EFFECT[s]}" for s in done if s in EFFECT]
+
+
+# -- the README shows what `asl faults` prints --------------------------------------------------
+
+def readme_command(readme: str, command: str) -> list[str]:
+    """The arguments of the README's ``asl <command> ...`` line (continuations joined),
+    with example paths made absolute."""
+    text = re.search(rf"^asl {command} .*$", readme.replace("\\\n", " "), re.M).group(0)
+    return [str(ROOT / arg) if arg.startswith("examples/") else arg for arg in shlex.split(text)[1:]]
+
+
+def readme_report(readme: str) -> str:
+    """The scenario table and the PROBLEM lines shown in the README, as asl prints them."""
+    lines = readme.splitlines()
+    start = lines.index("| Fault | Status | Terminal state | Compensations fired | Effects left |")
+    end = next((i for i in range(start, len(lines)) if not lines[i].startswith("|")), len(lines))
+    problems = [line for line in lines if line.startswith("PROBLEM ")]
+    return "\n".join(lines[start:end] + problems) + "\n"
+
+
+def test_the_readme_shows_what_asl_faults_prints(tmp_path, monkeypatch):
+    monkeypatch.setenv("ORCHESTRATION_SAGA_DB", str(tmp_path / "faults.db"))
+    readme = (HERE / "README.md").read_text()
+    result = CliRunner().invoke(cli, readme_command(readme, "faults"))
+    # Exit status 1: the PROBLEM lines the README shows and explains (errors no Catch names).
+    assert result.exit_code == int(re.search(r"\(exit status (\d)", readme).group(1)) == 1, result.output
+    assert result.output == readme_report(readme)

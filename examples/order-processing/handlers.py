@@ -18,7 +18,7 @@ What the input can make happen (no mocks: the handlers react to the data):
   (every attempt is a row in ``payment_attempts``); the card ``4000000000000002`` raises
   ``PaymentDeclined``;
 * an SKU without enough stock (``SKU-OUT`` has none) raises ``InventoryUnavailable`` in
-  the ReserveInventory branch;
+  the ReserveInventory branch (all items or none: nothing is reserved then);
 * ``request_approval`` records the task token in ``approvals`` and returns: someone must
   answer with SendTaskSuccess / SendTaskFailure (``Execution.send_task_success`` in the
   tests). With ``"auto_approval": "approve"`` or ``"reject"`` in the order it answers itself at
@@ -27,12 +27,28 @@ What the input can make happen (no mocks: the handlers react to the data):
 
 The database is ``ORDER_PROCESSING_DB`` (default: ``order-processing.db`` in the working
 directory).
+
+The side effects a failure should undo are also recorded in ``LEDGER``, an
+``asl.testing.Ledger``: ProcessPayment, ReserveInventory and the shipping handlers call
+``LEDGER.do("payment:<order_id>")`` (``reservation:``, ``shipment:``) once their rows are
+written; the compensations undo them (ReleaseInventory with ``undo_if_done``: it runs
+whether or not its branch reserved anything). Not recorded: the order row and its
+status history (the record of what happened, kept whatever the outcome), the approval
+request (the task token, a pointer for the approver), and the confirmation e-mail (it
+cannot be unsent; and whether it went out before the other branch failed depends on
+thread timing). ``asl faults --resources handlers.py`` reads the ledger for its "effects
+left" column.
 """
 
 import os
 import sqlite3
 import uuid
 from contextlib import contextmanager
+
+from asl.testing import Ledger
+
+#: The effects in place: payment, reservation, shipment (":<order_id>").
+LEDGER = Ledger()
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS orders (order_id TEXT PRIMARY KEY, type TEXT, amount REAL, status TEXT);
@@ -134,6 +150,7 @@ def process_payment(order):
         raise PaymentGatewayTimeout(f"no answer from the payment gateway (attempt {attempt})")
     if outcome == "DECLINED":
         raise PaymentDeclined(f"card ending {order['card'][-4:]} declined")
+    LEDGER.do(f"payment:{order['order_id']}")
     return {"payment_id": payment_id, "attempts": attempt}
 
 
@@ -147,6 +164,7 @@ def reserve_inventory(order):
                 raise InventoryUnavailable(f"{item['quantity']} x {item['sku']} not in stock")
             db.execute("INSERT INTO reservations VALUES (?, ?, ?)",
                        (order["order_id"], item["sku"], item["quantity"]))
+    LEDGER.do(f"reservation:{order['order_id']}")
     return {"reserved": [item["sku"] for item in order["items"]]}
 
 
@@ -158,11 +176,25 @@ def send_confirmation(order):
     return {"emailed": recipient}
 
 
+def release_inventory(order):
+    """Undo ReserveInventory, if its branch got that far: the Parallel's Catch cannot know
+    whether it did, so this puts back only what the order holds (and nothing twice)."""
+    with transaction() as db:
+        held = db.execute("SELECT sku, quantity FROM reservations WHERE order_id = ?",
+                          (order["order_id"],)).fetchall()
+        for sku, quantity in held:
+            db.execute("UPDATE stock SET available = available + ? WHERE sku = ?", (quantity, sku))
+        db.execute("DELETE FROM reservations WHERE order_id = ?", (order["order_id"],))
+    LEDGER.undo_if_done(f"reservation:{order['order_id']}")
+    return {"released": [sku for sku, _ in held]}
+
+
 def refund_payment(order):
     """Undo ProcessPayment (the Parallel's Catch put the error in ``$.error``)."""
     with transaction() as db:
         db.execute("UPDATE payments SET refunded = 1 WHERE order_id = ?", (order["order_id"],))
         set_status(db, order["order_id"], "REFUNDED")
+    LEDGER.undo(f"payment:{order['order_id']}")
     return {"refunded": order["payment"]["payment_id"]}
 
 
@@ -188,6 +220,7 @@ def _ship(order, service):
     with transaction() as db:
         db.execute("INSERT OR REPLACE INTO shipments VALUES (?, ?, ?)", (order["order_id"], service, tracking))
         set_status(db, order["order_id"], "SHIPPED")
+    LEDGER.do(f"shipment:{order['order_id']}")
     return {"service": service, "tracking_number": tracking}
 
 
@@ -204,6 +237,7 @@ RESOURCES = {
     "process-payment": process_payment,
     "reserve-inventory": reserve_inventory,
     "send-confirmation": send_confirmation,
+    "release-inventory": release_inventory,
     "refund-payment": refund_payment,
     "request-approval": request_approval,
     "ship-express": ship_express,

@@ -1,21 +1,31 @@
 """Order processing end to end: Retry back-off, a Parallel with a compensating Catch, a
 human approval through a task token, and a Choice by order type, on a real SQLite database
-and a virtual clock."""
+and a virtual clock; then fault plans drawn by hypothesis, checked on the handlers' ledger,
+and the `asl faults` table of the README."""
 
 import importlib.util
 import json
+import os
+import re
+import shlex
+import tempfile
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from hypothesis import given, settings
 
 import asl
 from asl.cli import main as cli
 from asl.graph import render
+from asl.testing import Fault, assert_compensated, fault_plans, run_with_faults
 
 HERE = Path(__file__).resolve().parent
+ROOT = HERE.parents[1]
 DEFINITION = HERE / "order-processing.asl.json"
+MACHINE = asl.StateMachine.from_file(DEFINITION, name="OrderProcessing")
 DAY = 86400
 
 
@@ -34,7 +44,7 @@ def handlers(tmp_path, monkeypatch):
 
 @pytest.fixture(scope="module")
 def machine():
-    return asl.StateMachine.from_file(DEFINITION, name="OrderProcessing")
+    return MACHINE
 
 
 def order(**fields):
@@ -193,16 +203,30 @@ def test_missing_stock_in_one_branch_refunds_the_payment(machine, handlers, conc
                              handlers.RESOURCES, clock=asl.VirtualClock(), concurrency=concurrency)
     assert (result.status, result.error, result.cause) == (
         "FAILED", "FulfillmentFailed", "Fulfillment failed; the payment was refunded")
-    assert result.states[-2:] == ["CompensatePayment", "OrderFailed"]
+    assert result.states[-3:] == ["ReleaseInventory", "CompensatePayment", "OrderFailed"]
     assert query(handlers, "SELECT refunded FROM payments") == [(1,)]
     assert statuses(handlers)[-1] == "REFUNDED"
-    # The reservation is all or nothing: SKU-1 was not taken either.
+    # The reservation is all or nothing: SKU-1 was not taken either (ReleaseInventory, which
+    # runs whichever branch failed, had nothing to put back).
     assert query(handlers, "SELECT * FROM reservations") == []
     assert query(handlers, "SELECT available FROM stock WHERE sku = 'SKU-1'") == [(100,)]
     # The Parallel failed with its branch's own error, which the compensation received.
     entered = [json.loads(e["stateEnteredEventDetails"]["input"]) for e in result.history
                if e["type"] == "TaskStateEntered" and e["stateEnteredEventDetails"]["name"] == "CompensatePayment"]
     assert entered[0]["error"]["Error"] == "InventoryUnavailable"
+
+
+def test_a_failed_confirmation_releases_the_stock_the_other_branch_reserved(machine, handlers):
+    # Branches one after the other: ReserveInventory takes the stock, then the e-mail fails.
+    run = run_with_faults(machine, handlers.RESOURCES, [Fault("SendConfirmation", "MailServerDown")],
+                          order(), concurrency="sequential")
+    assert run.result.states[-5:] == ["ReserveInventory", "SendConfirmation", "ReleaseInventory",
+                                      "CompensatePayment", "OrderFailed"]
+    assert query(handlers, "SELECT * FROM reservations") == []
+    assert query(handlers, "SELECT available FROM stock WHERE sku = 'SKU-1'") == [(100,)]
+    assert query(handlers, "SELECT refunded FROM payments") == [(1,)]
+    assert [str(e) for e in handlers.LEDGER.events] == [
+        "do payment:o-1", "do reservation:o-1", "undo reservation:o-1", "undo payment:o-1"]
 
 
 # -- the scenario table, the README and its commands -------------------------------------------
@@ -227,3 +251,91 @@ def test_the_readme_commands_run(tmp_path, monkeypatch, fields, exit_code, expec
         "--input", json.dumps(order(**fields))])
     assert result.exit_code == exit_code, result.output
     assert expected in result.output
+
+
+# -- every fault plan: the saga property where the design compensates ---------------------------
+
+FLOW = load("order_processing_ledger_handlers", "handlers.py")
+APPROVED = order(auto_approval="approve")
+#: The compensations, which must eventually succeed: they fail only attempts their Retry absorbs.
+COMPENSATIONS = ["ReleaseInventory", "CompensatePayment"]
+#: Every Task whose failure the design undoes, or that fails before anything is done.
+UNDONE = ["ValidateOrder", "ProcessPayment", "ReserveInventory", "SendConfirmation", *COMPENSATIONS]
+#: Failures from the approval on keep the payment and the reservation (see the README).
+KEPT = ["WaitForApproval", "ShipExpress"]
+
+
+@contextmanager
+def fresh_database():
+    """ORDER_PROCESSING_DB pointing at a new, empty database for one execution."""
+    saved = os.environ.get("ORDER_PROCESSING_DB")
+    with tempfile.TemporaryDirectory() as tmp:
+        os.environ["ORDER_PROCESSING_DB"] = str(Path(tmp) / "orders.db")
+        try:
+            yield
+        finally:
+            if saved is None:
+                del os.environ["ORDER_PROCESSING_DB"]
+            else:
+                os.environ["ORDER_PROCESSING_DB"] = saved
+
+
+def run_plan(plan):
+    FLOW.LEDGER.reset()
+    with fresh_database():
+        return run_with_faults(MACHINE, FLOW.RESOURCES, plan, APPROVED)
+
+
+@settings(max_examples=120, deadline=None)
+@given(plan=fault_plans(MACHINE, max_faults=2, states=UNDONE, transient=COMPENSATIONS))
+def test_a_failure_before_the_approval_leaves_nothing_behind(plan):
+    """Validation, payment, either fulfilment branch (on threads: the other branch may or may
+    not have run), with the compensations failing too: the order succeeds with every
+    effect, or fails with none, each undone once, in reverse order."""
+    assert_compensated(run_plan(plan), FLOW.LEDGER)
+
+
+@settings(max_examples=30, deadline=None)
+@given(plan=fault_plans(MACHINE, states=KEPT))
+def test_a_failure_from_the_approval_on_keeps_the_payment_and_the_reservation(plan):
+    """What the design leaves out, pinned down: no compensation runs, the payment and the
+    reservation stay; a timeout and a rejection end in their Fail states, any other error
+    fails the execution as is."""
+    run = run_plan(plan)
+    if not plan.faults:
+        assert FLOW.LEDGER.effects_left() == ["payment:o-1", "reservation:o-1", "shipment:o-1"]
+        return
+    fault = plan.faults[0]
+    ends = {("WaitForApproval", "States.Timeout"): ("ApprovalTimedOut", "ApprovalTimedOut"),
+            ("WaitForApproval", "ApprovalRejected"): ("OrderRejected", "ApprovalRejected")}
+    expected = ends.get((fault.state, fault.error), (fault.state, fault.error))
+    assert (run.result.status, run.result.states[-1], run.result.error) == ("FAILED", *expected)
+    assert [str(e) for e in FLOW.LEDGER.events] == ["do payment:o-1", "do reservation:o-1"]
+
+
+# -- the README shows what `asl faults` prints --------------------------------------------------
+
+def readme_command(readme: str, command: str) -> list[str]:
+    """The arguments of the README's ``asl <command> ...`` line (continuations joined),
+    with example paths made absolute."""
+    text = re.search(rf"^asl {command} .*$", readme.replace("\\\n", " "), re.M).group(0)
+    return [str(ROOT / arg) if arg.startswith("examples/") else arg for arg in shlex.split(text)[1:]]
+
+
+def readme_report(readme: str) -> str:
+    """The scenario table and the PROBLEM lines shown in the README, as asl prints them."""
+    lines = readme.splitlines()
+    start = lines.index("| Fault | Status | Terminal state | Compensations fired | Effects left |")
+    end = next((i for i in range(start, len(lines)) if not lines[i].startswith("|")), len(lines))
+    problems = [line for line in lines if line.startswith("PROBLEM ")]
+    return "\n".join(lines[start:end] + problems) + "\n"
+
+
+def test_the_readme_shows_what_asl_faults_prints(tmp_path, monkeypatch):
+    monkeypatch.setenv("ORDER_PROCESSING_DB", str(tmp_path / "faults.db"))
+    readme = (HERE / "README.md").read_text()
+    result = CliRunner().invoke(cli, readme_command(readme, "faults"))
+    # Exit status 1: the PROBLEM lines the README shows and explains (failures the design
+    # deliberately does not compensate).
+    assert result.exit_code == int(re.search(r"\(exit status (\d)", readme).group(1)) == 1, result.output
+    assert result.output == readme_report(readme)

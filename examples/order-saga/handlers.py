@@ -7,11 +7,21 @@ Faults are injected by the input alone: ``"fail_at": "charge" | "ship" | "notify
 makes that step raise, so every scenario runs the real handlers with no mocks.
 
 The database is ``ORDER_SAGA_DB`` (default: ``order-saga.db`` in the working directory).
+
+Every side effect is also recorded in ``LEDGER``, an ``asl.testing.Ledger``: a step calls
+``LEDGER.do("<effect>:<order_id>")`` once its row is written, a compensation
+``LEDGER.undo(...)`` once the row is deleted. ``asl faults --resources handlers.py`` reads
+it for its "effects left" column; the property test checks the saga property on it.
 """
 
 import os
 import sqlite3
 import uuid
+
+from asl.testing import Ledger
+
+#: The effects in place: reservation, payment, shipment, notification (":<order_id>").
+LEDGER = Ledger()
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS inventory (order_id TEXT PRIMARY KEY, sku TEXT, quantity INTEGER);
@@ -57,6 +67,7 @@ def reserve_inventory(order):
     with connect() as db:
         db.execute("INSERT OR REPLACE INTO inventory VALUES (?, ?, ?)",
                    (order["order_id"], order.get("sku", "SKU-1"), order.get("quantity", 1)))
+    LEDGER.do(f"reservation:{order['order_id']}")
     return {"reserved": True}
 
 
@@ -66,6 +77,7 @@ def charge_payment(order):
     with connect() as db:
         db.execute("INSERT OR REPLACE INTO payments VALUES (?, ?, ?)",
                    (order["order_id"], payment_id, order.get("amount", 10.0)))
+    LEDGER.do(f"payment:{order['order_id']}")
     return {"payment_id": payment_id}
 
 
@@ -74,6 +86,7 @@ def create_shipment(order):
     tracking = f"TRK-{uuid.uuid4().hex[:8].upper()}"
     with connect() as db:
         db.execute("INSERT OR REPLACE INTO shipments VALUES (?, ?)", (order["order_id"], tracking))
+    LEDGER.do(f"shipment:{order['order_id']}")
     return {"tracking_number": tracking}
 
 
@@ -82,24 +95,28 @@ def send_notification(order):
     with connect() as db:
         db.execute("INSERT INTO notifications VALUES (?, ?, ?)",
                    (order["order_id"], "order-events", f"order {order['order_id']} shipped"))
+    LEDGER.do(f"notification:{order['order_id']}")
     return {"notified": True}
 
 
 def cancel_shipment(order):
     with connect() as db:
         db.execute("DELETE FROM shipments WHERE order_id = ?", (order["order_id"],))
+    LEDGER.undo(f"shipment:{order['order_id']}")
     return {"cancelled": True}
 
 
 def refund_payment(order):
     with connect() as db:
         db.execute("DELETE FROM payments WHERE order_id = ?", (order["order_id"],))
+    LEDGER.undo(f"payment:{order['order_id']}")
     return {"refunded": True}
 
 
 def release_inventory(order):
     with connect() as db:
         db.execute("DELETE FROM inventory WHERE order_id = ?", (order["order_id"],))
+    LEDGER.undo(f"reservation:{order['order_id']}")
     return {"released": True}
 
 

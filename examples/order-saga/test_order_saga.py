@@ -1,27 +1,48 @@
-"""The order saga end to end: real handlers, a real SQLite database, faults from the input."""
+"""The order saga end to end: real handlers, a real SQLite database, faults from the input;
+then every fault plan hypothesis can draw, checked on the handlers' ledger, and the
+`asl faults` table of the README."""
 
 import importlib.util
+import os
+import re
+import shlex
+import tempfile
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
+from hypothesis import given, settings
 
 import asl
+from asl.cli import main as cli
+from asl.testing import assert_compensated, fault_plans, run_with_faults
 
 HERE = Path(__file__).resolve().parent
+ROOT = HERE.parents[1]
+MACHINE = asl.StateMachine.from_file(HERE / "order-saga.asl.json", name="OrderSaga")
+COMPENSATIONS = ["CompensateShip", "CompensateCharge", "CompensateReserve"]
+#: The table that holds each effect the ledger records.
+TABLE_OF = {"reservation": "inventory", "payment": "payments", "shipment": "shipments",
+            "notification": "notifications"}
 
 
-@pytest.fixture
-def handlers(tmp_path, monkeypatch):
-    monkeypatch.setenv("ORDER_SAGA_DB", str(tmp_path / "saga.db"))
+def load_handlers():
     spec = importlib.util.spec_from_file_location("order_saga_handlers", HERE / "handlers.py")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
 
 
+@pytest.fixture
+def handlers(tmp_path, monkeypatch):
+    monkeypatch.setenv("ORDER_SAGA_DB", str(tmp_path / "saga.db"))
+    return load_handlers()
+
+
 @pytest.fixture(scope="module")
 def machine():
-    return asl.StateMachine.from_file(HERE / "order-saga.asl.json", name="OrderSaga")
+    return MACHINE
 
 
 def count(handlers, table, order_id="o-1"):
@@ -71,3 +92,65 @@ def test_the_scenario_script_prints_the_four_scenarios(capsys, monkeypatch, tmp_
     assert [r[1] for r in rows] == ["SUCCEEDED", "FAILED", "FAILED", "FAILED"]
     assert rows[0][4] == "inventory, payments, shipments, notifications"
     assert all(r[4] == "none" for r in rows[1:])
+
+
+# -- every fault plan: the saga property on the ledger ------------------------------------------
+
+SAGA = load_handlers()
+
+
+@contextmanager
+def fresh_database():
+    """ORDER_SAGA_DB pointing at a new, empty database for one execution."""
+    saved = os.environ.get("ORDER_SAGA_DB")
+    with tempfile.TemporaryDirectory() as tmp:
+        os.environ["ORDER_SAGA_DB"] = str(Path(tmp) / "saga.db")
+        try:
+            yield
+        finally:
+            if saved is None:
+                del os.environ["ORDER_SAGA_DB"]
+            else:
+                os.environ["ORDER_SAGA_DB"] = saved
+
+
+@settings(max_examples=150, deadline=None)
+@given(plan=fault_plans(MACHINE, max_faults=2, transient=COMPENSATIONS))
+def test_whatever_fails_every_completed_step_is_undone_once_in_reverse(plan):
+    """Any step failing with any error, on any attempt, with compensations failing too (but
+    less often than their Retry allows): a SUCCEEDED run keeps every effect, any other
+    undoes each completed one exactly once, in reverse order."""
+    SAGA.LEDGER.reset()
+    with fresh_database():
+        run = run_with_faults(MACHINE, SAGA.RESOURCES, plan, {"order_id": "o-1"})
+        # The ledger tells the truth: the tables still holding the order are its effects.
+        held = {table for table in TABLE_OF.values() if count(SAGA, table)}
+    assert held == {TABLE_OF[effect.split(":")[0]] for effect in SAGA.LEDGER.effects_left()}
+    assert_compensated(run, SAGA.LEDGER)
+
+
+# -- the README shows what `asl faults` prints --------------------------------------------------
+
+def readme_command(readme: str, command: str) -> list[str]:
+    """The arguments of the README's ``asl <command> ...`` line (continuations joined),
+    with example paths made absolute."""
+    text = re.search(rf"^asl {command} .*$", readme.replace("\\\n", " "), re.M).group(0)
+    return [str(ROOT / arg) if arg.startswith("examples/") else arg for arg in shlex.split(text)[1:]]
+
+
+def readme_report(readme: str) -> str:
+    """The scenario table and the PROBLEM lines shown in the README, as asl prints them."""
+    lines = readme.splitlines()
+    start = lines.index("| Fault | Status | Terminal state | Compensations fired | Effects left |")
+    end = next((i for i in range(start, len(lines)) if not lines[i].startswith("|")), len(lines))
+    problems = [line for line in lines if line.startswith("PROBLEM ")]
+    return "\n".join(lines[start:end] + problems) + "\n"
+
+
+def test_the_readme_shows_what_asl_faults_prints(tmp_path, monkeypatch):
+    monkeypatch.setenv("ORDER_SAGA_DB", str(tmp_path / "faults.db"))
+    readme = (HERE / "README.md").read_text()
+    result = CliRunner().invoke(cli, readme_command(readme, "faults"))
+    # The exit status the README announces, and a sound saga's: 0.
+    assert result.exit_code == int(re.search(r"\(exit status (\d)", readme).group(1)) == 0, result.output
+    assert result.output == readme_report(readme)

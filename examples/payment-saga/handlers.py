@@ -25,12 +25,23 @@ so that their Retry shows. Every call, forward or compensating, is a row in ``sa
 with its outcome.
 
 The database is ``PAYMENT_SAGA_DB`` (default: ``payment-saga.db`` in the working directory).
+
+Every side effect is also recorded in ``LEDGER``, an ``asl.testing.Ledger``: a forward step
+calls ``LEDGER.do("<effect>:<order_id>")`` (``order``, ``payment``, ``reservation``,
+``shipment``, ``confirmation``) once its rows are written, a compensation ``LEDGER.undo(...)``
+once it has reversed them. ``asl faults --resources handlers.py`` reads it for its "effects
+left" column; the property test checks the saga property on it.
 """
 
 import os
 import sqlite3
 import uuid
 from contextlib import contextmanager
+
+from asl.testing import Ledger
+
+#: The effects in place: order, payment, reservation, shipment, confirmation (":<order_id>").
+LEDGER = Ledger()
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS orders (order_id TEXT PRIMARY KEY, customer TEXT, status TEXT);
@@ -118,6 +129,7 @@ def create_order(order):
         db.execute("INSERT OR REPLACE INTO orders VALUES (?, ?, 'CREATED')",
                    (order["order_id"], order.get("customer", "ann@example.com")))
         log(db, order, "create-order")
+    LEDGER.do(f"order:{order['order_id']}")
     return {"status": "CREATED"}
 
 
@@ -128,6 +140,7 @@ def charge_payment(order):
         db.execute("INSERT OR REPLACE INTO payments VALUES (?, ?, ?, 'CHARGED')",
                    (order["order_id"], payment_id, order.get("amount", 10.0)))
         log(db, order, "charge-payment")
+    LEDGER.do(f"payment:{order['order_id']}")
     return {"payment_id": payment_id}
 
 
@@ -139,6 +152,7 @@ def reserve_inventory(order):
         db.execute("INSERT OR REPLACE INTO reservations VALUES (?, ?, ?, 'RESERVED')",
                    (order["order_id"], sku, quantity))
         log(db, order, "reserve-inventory")
+    LEDGER.do(f"reservation:{order['order_id']}")
     return {"sku": sku, "quantity": quantity}
 
 
@@ -148,6 +162,7 @@ def create_shipment(order):
     with transaction() as db:
         db.execute("INSERT OR REPLACE INTO shipments VALUES (?, ?, 'CREATED')", (order["order_id"], tracking))
         log(db, order, "create-shipment")
+    LEDGER.do(f"shipment:{order['order_id']}")
     return {"tracking_number": tracking}
 
 
@@ -157,6 +172,7 @@ def send_confirmation(order):
         db.execute("INSERT INTO confirmations VALUES (?, ?)",
                    (order["order_id"], order.get("customer", "ann@example.com")))
         log(db, order, "send-confirmation")
+    LEDGER.do(f"confirmation:{order['order_id']}")
     return {"sent": True}
 
 
@@ -168,6 +184,7 @@ def cancel_shipment(order):
         db.execute("UPDATE shipments SET status = 'CANCELLED' WHERE order_id = ? AND status = 'CREATED'",
                    (order["order_id"],))
         log(db, order, "cancel-shipment")
+    LEDGER.undo(f"shipment:{order['order_id']}")
     return {"cancelled": True}
 
 
@@ -180,6 +197,7 @@ def release_inventory(order):
             db.execute("UPDATE stock SET available = available + ? WHERE sku = ?", (row[1], row[0]))
             db.execute("UPDATE reservations SET status = 'RELEASED' WHERE order_id = ?", (order["order_id"],))
         log(db, order, "release-inventory")
+    LEDGER.undo(f"reservation:{order['order_id']}")
     return {"released": bool(row)}
 
 
@@ -189,6 +207,7 @@ def refund_payment(order):
         db.execute("UPDATE payments SET status = 'REFUNDED' WHERE order_id = ? AND status = 'CHARGED'",
                    (order["order_id"],))
         log(db, order, "refund-payment")
+    LEDGER.undo(f"payment:{order['order_id']}")
     return {"refunded": True}
 
 
@@ -197,6 +216,7 @@ def cancel_order(order):
     with transaction() as db:
         db.execute("UPDATE orders SET status = 'CANCELLED' WHERE order_id = ?", (order["order_id"],))
         log(db, order, "cancel-order")
+    LEDGER.undo(f"order:{order['order_id']}")
     return {"cancelled": True}
 
 

@@ -1,21 +1,32 @@
 """The payment saga end to end: every failure compensates the completed steps in reverse
-order, on a real SQLite database; the saga file generates the same machine."""
+order, on a real SQLite database; the saga file generates the same machine; every fault
+plan hypothesis can draw keeps the saga property on the handlers' ledger; the README shows
+what `asl faults` prints."""
 
 import importlib.util
 import json
+import os
+import re
+import shlex
+import tempfile
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from hypothesis import given, settings
 
 import asl
 from asl.analysis import findings
 from asl.cli import main as cli
 from asl.graph import render
 from asl.saga import Saga
+from asl.testing import assert_compensated, fault_plans, run_with_faults
 
 HERE = Path(__file__).resolve().parent
+ROOT = HERE.parents[1]
 DEFINITION = HERE / "payment-saga.asl.json"
+MACHINE = asl.StateMachine.from_file(DEFINITION, name="PaymentSaga")
 SAGA_FILE = HERE / "payment-saga.saga.yaml"
 FORWARD = ["CreateOrder", "ChargePayment", "ReserveInventory", "CreateShipment", "SendConfirmation"]
 
@@ -35,7 +46,7 @@ def handlers(tmp_path, monkeypatch):
 
 @pytest.fixture(scope="module")
 def machine():
-    return asl.StateMachine.from_file(DEFINITION, name="PaymentSaga")
+    return MACHINE
 
 
 def order(**fields):
@@ -179,3 +190,75 @@ def test_the_readme_commands_run(tmp_path, monkeypatch, fields, exit_code, expec
         trace = [line.strip() for line in result.output.splitlines() if line.strip().startswith("-> ")]
         assert trace[-4:] == ["-> ReleaseInventory (Task)", "-> RefundPayment (Task)", "-> CancelOrder (Task)",
                               "-> SagaFailed (Fail)"]
+
+
+# -- every fault plan: the saga property on the ledger ------------------------------------------
+
+SAGA = load("payment_saga_ledger_handlers", "handlers.py")
+COMPENSATIONS = ["CancelShipment", "ReleaseInventory", "RefundPayment", "CancelOrder"]
+#: Each effect the ledger records, and the row that shows it in place in the database.
+IN_PLACE = {
+    "order:o-1": "SELECT 1 FROM orders WHERE status = 'CREATED'",
+    "payment:o-1": "SELECT 1 FROM payments WHERE status = 'CHARGED'",
+    "reservation:o-1": "SELECT 1 FROM reservations WHERE status = 'RESERVED'",
+    "shipment:o-1": "SELECT 1 FROM shipments WHERE status = 'CREATED'",
+    "confirmation:o-1": "SELECT 1 FROM confirmations",
+}
+
+
+@contextmanager
+def fresh_database():
+    """PAYMENT_SAGA_DB pointing at a new database (stock 100) for one execution."""
+    saved = os.environ.get("PAYMENT_SAGA_DB")
+    with tempfile.TemporaryDirectory() as tmp:
+        os.environ["PAYMENT_SAGA_DB"] = str(Path(tmp) / "saga.db")
+        try:
+            yield
+        finally:
+            if saved is None:
+                del os.environ["PAYMENT_SAGA_DB"]
+            else:
+                os.environ["PAYMENT_SAGA_DB"] = saved
+
+
+@settings(max_examples=150, deadline=None)
+@given(plan=fault_plans(MACHINE, max_faults=2, transient=COMPENSATIONS))
+def test_whatever_fails_every_completed_step_is_undone_once_in_reverse(plan):
+    """Any step failing with any error, on any attempt, with compensations failing too (but
+    less often than their Retry allows): a SUCCEEDED run keeps every effect, any other
+    undoes each completed one exactly once, in reverse order."""
+    SAGA.LEDGER.reset()
+    with fresh_database():
+        run = run_with_faults(MACHINE, SAGA.RESOURCES, plan, order())
+        # The ledger tells the truth: what the database holds is its effects left.
+        held = [effect for effect, sql in IN_PLACE.items() if query(SAGA, sql)]
+        assert stock(SAGA) == (98 if "reservation:o-1" in held else 100)
+    assert held == SAGA.LEDGER.effects_left()
+    assert_compensated(run, SAGA.LEDGER)
+
+
+# -- the README shows what `asl faults` prints --------------------------------------------------
+
+def readme_command(readme: str, command: str) -> list[str]:
+    """The arguments of the README's ``asl <command> ...`` line (continuations joined),
+    with example paths made absolute."""
+    text = re.search(rf"^asl {command} .*$", readme.replace("\\\n", " "), re.M).group(0)
+    return [str(ROOT / arg) if arg.startswith("examples/") else arg for arg in shlex.split(text)[1:]]
+
+
+def readme_report(readme: str) -> str:
+    """The scenario table and the PROBLEM lines shown in the README, as asl prints them."""
+    lines = readme.splitlines()
+    start = lines.index("| Fault | Status | Terminal state | Compensations fired | Effects left |")
+    end = next((i for i in range(start, len(lines)) if not lines[i].startswith("|")), len(lines))
+    problems = [line for line in lines if line.startswith("PROBLEM ")]
+    return "\n".join(lines[start:end] + problems) + "\n"
+
+
+def test_the_readme_shows_what_asl_faults_prints(tmp_path, monkeypatch):
+    monkeypatch.setenv("PAYMENT_SAGA_DB", str(tmp_path / "faults.db"))
+    readme = (HERE / "README.md").read_text()
+    result = CliRunner().invoke(cli, readme_command(readme, "faults"))
+    # The exit status the README announces, and a sound saga's: 0.
+    assert result.exit_code == int(re.search(r"\(exit status (\d)", readme).group(1)) == 0, result.output
+    assert result.output == readme_report(readme)
