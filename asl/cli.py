@@ -275,8 +275,11 @@ def _user_errors():
 @click.option("--sub", "subs", multiple=True, metavar="KEY=VALUE", help="Fill ${KEY} placeholders.")
 @click.option("--error", "error_names", multiple=True, metavar="NAME",
               help="Error to inject (default States.TaskFailed). Repeatable.")
+@click.option("--concurrency", type=click.Choice(["sequential", "threads"]), default="sequential",
+              show_default=True, help="How Parallel branches and Map iterations run: in order "
+                                      "(a stable table) or on threads.")
 @click.option("--json", "as_json", is_flag=True, help="Print the scenarios as JSON.")
-def faults(definition, resource_targets, input_text, subs, error_names, as_json):
+def faults(definition, resource_targets, input_text, subs, error_names, concurrency, as_json):
     """Run DEFINITION without faults, then with one injected fault at every Task.
 
     Where a Retry matches, a scenario with the retries exhausted is run too. Prints the
@@ -299,7 +302,7 @@ def faults(definition, resource_targets, input_text, subs, error_names, as_json)
         _fail(str(exc))
     ledger = next((m.LEDGER for m in modules if hasattr(m, "LEDGER")), None)
     rows = scenarios(machine, resources, execution_input, ledger=ledger,
-                     errors=tuple(error_names) or ("States.TaskFailed",))
+                     errors=tuple(error_names) or ("States.TaskFailed",), concurrency=concurrency)
     problems = scenario_problems(rows)
     if as_json:
         click.echo(json.dumps({"scenarios": [

@@ -27,12 +27,15 @@ from asl import errors
 from asl.clock import Interrupted, RealClock
 from asl.errors import StatesError
 from asl.history import History, HistoryLimitExceeded
+from asl.payload import PAYLOAD_LIMIT, check_size
 from asl.payload import copy as copy_json
 from asl.resources import Invoker, RawResult, TaskContext, error_from_exception
 from asl.states import INLINE_MAP_CONCURRENCY, Scope
 from asl.timestamps import format_timestamp
 
 _LOCATED_ERRORS = (errors.RUNTIME, errors.QUERY_EVALUATION_ERROR)
+#: All the variables of one execution hold at most 10 MiB (AWS quota).
+VARIABLES_LIMIT = 10 * 1024 * 1024
 #: How often a real-time sleep or token wait looks at the stop and abort signals.
 _POLL_SECONDS = 0.05
 
@@ -107,6 +110,7 @@ class Run:
         self.arn = identity.execution_arn(execution_name)
         self.input = input_value
         self.input_size = None
+        self.variables_size = 0
         self.resources = resources
         self.clock = clock
         self.concurrency = concurrency
@@ -168,7 +172,7 @@ class Frame:
 
     __slots__ = ("run", "clock", "variables", "previous", "cancel", "state", "entered_id",
                  "entered_time", "retry_count", "_context", "task_token", "history", "entered",
-                 "data_size", "result_size")
+                 "data_size", "result_size", "entered_previous", "variables_size")
 
     def __init__(self, run: Run, clock, variables: dict, previous: int, cancel: _Cancel) -> None:
         self.run = run
@@ -184,6 +188,8 @@ class Frame:
         self.retry_count = 0
         self._context = None
         self.task_token = None
+        self.entered_previous = 0
+        self.variables_size = 0    # bytes of the variables this thread assigned
         self.data_size = None      # bytes of the current state's input, when known (or a bound)
         self.result_size = None    # bytes of the current state's result, when known
 
@@ -224,15 +230,35 @@ class Frame:
         self.result_size = None
         self._context = None
         self.entered_time = self.clock.time()
+        self.entered_previous = self.previous
         self.entered_id = self.event(state.entered_event, {"name": state.name, "input": raw})
         self.entered.append(state.name)
 
     def exit(self, state, output: Any, assigned: dict | None) -> None:
         details = {"name": state.name, "output": output}
         if assigned:
+            self._check_variable_sizes(state, assigned)
             self.variables = {**self.variables, **assigned}
             details["assignedVariables"] = assigned
         self.event(state.exited_event, details)
+
+    def _check_variable_sizes(self, state, assigned: dict) -> None:
+        """AWS's quotas: one variable and one Assign at most 256 KiB, all the variables of
+        an execution at most 10 MiB (States.DataLimitExceeded otherwise)."""
+        total = 0
+        for name, value in assigned.items():
+            size = check_size(value, state.name)   # 256 KiB per variable
+            total += size
+        if total > PAYLOAD_LIMIT:
+            raise StatesError(errors.DATA_LIMIT_EXCEEDED,
+                              f"The assignments of state '{state.name}' exceed the 256 KiB "
+                              "limit for one Assign.")
+        with self.run._lock:
+            self.run.variables_size += total
+            over = self.run.variables_size > VARIABLES_LIMIT
+        if over:
+            raise StatesError(errors.DATA_LIMIT_EXCEEDED,
+                              "The variables of this execution exceed the 10 MiB limit.")
 
     def issue_task_token(self) -> str:
         """A fresh ``$$.Task.Token`` for this attempt of a ``.waitForTaskToken`` task."""
@@ -301,6 +327,13 @@ class Frame:
                 name, data = state.handler(state, self, data)
         except StatesError as exc:
             self.locate(exc)
+            if exc.error == errors.QUERY_EVALUATION_ERROR and not getattr(exc, "recorded", False):
+                # AWS records the failed expression, linked as the state's Entered event is.
+                exc.recorded = True
+                self.previous = self.entered_previous
+                self.event("EvaluationFailed", {
+                    "error": exc.error, "cause": exc.cause,
+                    "location": getattr(exc, "location", ""), "state": self.state.name})
             raise
         return data
 
@@ -556,6 +589,7 @@ class Execution:
         status, output, error, cause = "SUCCEEDED", None, None, None
         try:
             frame.event("ExecutionStarted", {"input": run.input, "roleArn": run.identity.role_arn})
+            frame.previous = 0   # AWS records the first state's Entered with previousEventId 0
             output = frame.run_scope(self._scope, run.input)
             frame.event("ExecutionSucceeded", {"output": output})
         except StatesError as exc:

@@ -84,9 +84,11 @@ def is_expression(value: Any) -> bool:
 # -- Errors, in AWS's words ---------------------------------------------------------------
 
 def _query_error(expression: str, field: str, problem: str) -> StatesError:
-    return StatesError(QUERY_EVALUATION_ERROR,
-                       f"The JSONata expression '{expression}' specified for the field "
-                       f"'{field}' {problem}")
+    error = StatesError(QUERY_EVALUATION_ERROR,
+                        f"The JSONata expression '{expression}' specified for the field "
+                        f"'{field}' {problem}")
+    error.location = field      # the EvaluationFailed event's location
+    return error
 
 
 def _dumps(value: Any) -> str:

@@ -678,6 +678,11 @@ def _number_field(value, frame, data, field: str, kind=int):
     number = value(data, frame)
     if not hasattr(value, "path_text"):          # JSONata: expect_type checked it
         return number
+    if type(number) is str:                      # AWS parses numeric strings ("1")
+        try:
+            number = int(number) if kind is int else float(number)
+        except ValueError:
+            pass
     if kind is int and type(number) is not int or kind is float and (
             type(number) not in (int, float)):
         name = "integer" if kind is int else "float"

@@ -112,6 +112,10 @@ def fault_plans(state_machine, errors: Iterable[str] | None = None, max_faults: 
     names = list(errors) if errors is not None else machine_errors(state_machine)
     transient = set(transient)
     by_name = {t.name: t for t in tasks}
+    unretried = sorted(n for n in transient if n in by_name and not by_name[n].retriers)
+    if unretried:
+        # They could never fail then: the plans would silently skip them.
+        raise ValueError(f"transient states have no Retry to absorb a fault: {unretried}")
     choices = [c for c in (_FaultChoices(t, names, t.name in transient) for t in tasks) if c.errors]
     if not choices or max_faults < 1:
         return st.just(FaultPlan())

@@ -113,7 +113,60 @@ def semantic_diagnostics(definition) -> list[Diagnostic]:
         return []
     check = _Checker(definition)
     check.run()
-    return check.found
+    return check.found + _outer_names_assigned_inside(definition)
+
+
+def _assignments(state: dict, at: str):
+    """(variable name, pointer) of every Assign of a state that writes into its scope: its
+    own, its catchers' and (Choice) its rules'."""
+    places = [(state.get("Assign"), at + "/Assign")]
+    for field in ("Catch", "Choices"):
+        rules = state.get(field)
+        if isinstance(rules, list):
+            places += [(r.get("Assign"), f"{at}/{field}/{i}/Assign")
+                       for i, r in enumerate(rules) if isinstance(r, dict)]
+    for assign, where in places:
+        if isinstance(assign, dict):
+            for key in assign:
+                if isinstance(key, str):
+                    yield (key[:-2] if key.endswith(".$") else key), where + pointer(key)
+
+
+def _outer_names_assigned_inside(definition: dict) -> list[Diagnostic]:
+    """A Parallel branch or Map iteration may read the variables of the scopes around it,
+    but may not assign a name one of them assigns (AWS: names are unique across nested
+    scopes)."""
+    found = []
+
+    def walk(scope, at: str, outer: frozenset, depth: int) -> None:
+        states = scope.get("States") if isinstance(scope, dict) else None
+        if not isinstance(states, dict) or depth > 200:
+            return
+        here = []
+        for name, state in states.items():
+            if isinstance(state, dict):
+                here += list(_assignments(state, f"{at}/States{pointer(name)}"))
+        for name, where in here:
+            if name in outer:
+                found.append(Diagnostic(where, SCHEMA_VALIDATION_FAILED,
+                                        f"Variable '{name}' is assigned in an enclosing scope: a "
+                                        "Parallel branch or Map iteration may read it but not "
+                                        "assign it"))
+        inner = outer | {name for name, _ in here}
+        for name, state in states.items():
+            if not isinstance(state, dict):
+                continue
+            base = f"{at}/States{pointer(name)}"
+            branches = state.get("Branches")
+            if isinstance(branches, list):
+                for i, branch in enumerate(branches):
+                    walk(branch, f"{base}/Branches/{i}", inner, depth + 1)
+            for field in ("ItemProcessor", "Iterator"):
+                if isinstance(state.get(field), dict):
+                    walk(state[field], f"{base}/{field}", inner, depth + 1)
+
+    walk(definition, "", frozenset(), 0)
+    return found
 
 
 def _materialize(loc) -> str:

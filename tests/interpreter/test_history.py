@@ -17,10 +17,12 @@ def details(event: dict) -> dict:
 
 
 def assert_well_formed(history: list[dict]) -> None:
-    """Ids run 1..N; every previousEventId points to an earlier event (0 for the first)."""
+    """Ids run 1..N; every previousEventId points to an earlier event, except that the
+    first two (ExecutionStarted and the first state's Entered) have 0, as AWS records."""
     assert [e["id"] for e in history] == list(range(1, len(history) + 1))
     assert history[0]["previousEventId"] == 0
-    for event in history[1:]:
+    assert history[1]["previousEventId"] == 0
+    for event in history[2:]:
         assert 0 < event["previousEventId"] < event["id"], event
     for event in history:
         assert set(event) >= {"id", "previousEventId", "timestamp", "type"}
@@ -28,8 +30,9 @@ def assert_well_formed(history: list[dict]) -> None:
 
 
 def assert_linear(history: list[dict]) -> None:
-    """Without Parallel or Map, each event follows the one before it."""
-    assert [e["previousEventId"] for e in history] == list(range(0, len(history)))
+    """Without Parallel or Map, each event follows the one before it (the first state's
+    Entered event has previousEventId 0, as in AWS's recorded histories)."""
+    assert [e["previousEventId"] for e in history] == [0, 0] + list(range(2, len(history)))
 
 
 def test_pass_execution():
