@@ -147,7 +147,7 @@ def run(definition, input_text, resource_targets, subs, mock_file, test_case, vi
         raise
     except asl.ValidationError as exc:
         _fail(f"{definition}: invalid definition\n{exc}")
-    except (DefinitionError, ResourceLoadError, MockConfigError, asl.UnsupportedDefinition) as exc:
+    except (DefinitionError, ResourceLoadError, MockConfigError) as exc:
         _fail(str(exc))
     except asl.MissingResourceError as exc:
         _fail(f"{exc}\n(give them with --resources FILE, whose RESOURCES dict maps a Resource "
@@ -262,7 +262,7 @@ def _user_errors():
     from asl.resources import ResourceLoadError
 
     return (asl.ValidationError, DefinitionError, ResourceLoadError, MockConfigError,
-            asl.UnsupportedDefinition, asl.MissingResourceError, ValueError, OSError)
+            asl.MissingResourceError, ValueError, OSError)
 
 
 @main.command()

@@ -13,9 +13,9 @@ from typing import Any
 from asl.execution import Execution, ExecutionResult, Identity, new_run
 from asl.payload import sized_copy
 from asl.resources import can_resolve, parse_resource
-from asl.states import CompileOptions, UnsupportedDefinition, compile_scope
+from asl.states import CompileOptions, compile_scope
 
-__all__ = ["StateMachine", "MissingResourceError", "UnsupportedDefinition"]
+__all__ = ["StateMachine", "MissingResourceError"]
 
 
 class MissingResourceError(LookupError):

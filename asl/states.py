@@ -3,8 +3,8 @@
 Each state type has a ``compile_<type>`` function that turns its definition into a
 :class:`State` (paths, templates, rules and resources parsed once), and a ``run_<type>``
 handler ``(state, frame, raw_input) -> (next state name or None, output)``. The two sit
-side by side, so a state type's whole semantics reads in one place. ``HANDLERS`` is the
-dispatch table.
+side by side, so a state type's whole semantics reads in one place. ``COMPILERS`` is the
+dispatch table; each compiled state carries its handler.
 
 ``frame`` is the thread of execution running the state (see :mod:`asl.execution`): it
 records history events, knows the clock, the variables and the Context object, and runs
@@ -21,21 +21,15 @@ from asl.choice import compile_rule, no_choice_matched
 from asl.errors import RUNTIME, StatesError
 from asl.paths import (ABSENT, compile_expression, compile_result_path, compile_selector,
                        compile_template, compile_value_path)
-from asl.payload import PAYLOAD_LIMIT, check_size, checked_copy, dumps, sized_copy
+from asl.payload import PAYLOAD_LIMIT, check_size, checked_copy, dumps
 from asl.resources import (ACTIVITY, LAMBDA, LAMBDA_INVOKE, RawResult, lambda_invoke_response,
                            lookup, parse_resource, resource_not_found)
 from asl.retry import compile_catchers, compile_retriers, find_catcher, find_retrier
 from asl.jsonpath import PathNotFound, compile_path
 from asl.timestamps import parse_timestamp
 
-#: AWS's default Task TimeoutSeconds: in effect, no timeout.
-DEFAULT_TASK_TIMEOUT = 99_999_999
 #: Inline Map runs about 40 iterations at once on AWS, whatever MaxConcurrency says.
 INLINE_MAP_CONCURRENCY = 40
-
-
-class UnsupportedDefinition(ValueError):
-    """The definition is valid ASL but uses something this interpreter cannot run yet."""
 
 
 class Scope:
@@ -294,28 +288,13 @@ def compile_task(name: str, definition: dict, options: CompileOptions) -> State:
     return state
 
 
-def _seconds_field(definition: dict, field: str):
+def _static_or_path(definition: dict, field: str):
     """A static number, a compiled ``...Path`` evaluator, or None when absent."""
     if field in definition:
         return definition[field]
     if field + "Path" in definition:
         return compile_value_path(definition[field + "Path"])
     return None
-
-
-def _resolve_seconds(value, frame, data, field: str):
-    if value is None or not callable(value):
-        return value
-    seconds = value(data, frame)
-    if not hasattr(value, "path_text"):          # JSONata: an integer already
-        if seconds <= 0:
-            raise StatesError(errors.QUERY_EVALUATION_ERROR,
-                              f"The {field} field must be a positive integer, but was {seconds}")
-        return seconds
-    if type(seconds) is not int or seconds <= 0:
-        raise StatesError(RUNTIME, f"The {field}Path field refers to value {dumps(seconds)} "
-                                   "which is not a valid positive integer")
-    return seconds
 
 
 def run_task(state: State, frame, raw: Any):
@@ -327,8 +306,8 @@ def run_task(state: State, frame, raw: Any):
             frame.issue_task_token()     # $$.Task.Token: a new one for every attempt
         effective = _effective_input(state, frame, raw)
         data = raw if state.jsonata else effective     # $states.input is the raw input
-        timeout = _resolve_seconds(state.timeout, frame, data, "TimeoutSeconds")
-        heartbeat = _resolve_seconds(state.heartbeat, frame, data, "HeartbeatSeconds")
+        timeout = _number_field(state.timeout, frame, data, "TimeoutSeconds", positive=True)
+        heartbeat = _number_field(state.heartbeat, frame, data, "HeartbeatSeconds", positive=True)
         result = _call_resource(state, frame, effective, timeout, heartbeat)
         return _finish(state, frame, raw, result, result)
 
@@ -660,7 +639,7 @@ def _number_setting(state: State, definition: dict, field: str, expected: str):
     value = definition.get(field)
     if state.jsonata and isinstance(value, str):
         return _as_data_evaluator(jsonata_field(definition, field, expected))
-    return _seconds_field(definition, field)
+    return _static_or_path(definition, field)
 
 
 def _template_setting(state: State, definition: dict, jsonpath_field: str, jsonata_field_name: str):
@@ -672,23 +651,29 @@ def _template_setting(state: State, definition: dict, jsonpath_field: str, jsona
     return None
 
 
-def _number_field(value, frame, data, field: str, kind=int):
+def _number_field(value, frame, data, field: str, kind=int, positive: bool = False):
+    """A numeric setting's value: a static one as is; from a ``...Path`` (numeric strings
+    are parsed, as AWS does) or a JSONata expression (its type already checked)."""
     if value is None or not callable(value):
         return value
     number = value(data, frame)
-    if not hasattr(value, "path_text"):          # JSONata: expect_type checked it
-        return number
-    if type(number) is str:                      # AWS parses numeric strings ("1")
-        try:
-            number = int(number) if kind is int else float(number)
-        except ValueError:
-            pass
-    if kind is int and type(number) is not int or kind is float and (
-            type(number) not in (int, float)):
-        name = "integer" if kind is int else "float"
-        shown = number if isinstance(number, str) else dumps(number)
-        raise StatesError(RUNTIME, f"The {field}Path field refers to value \"{shown}\" "
-                                   f"which is not a valid {name}: {value.path_text}")
+    jsonpath = hasattr(value, "path_text")
+    if jsonpath:
+        if type(number) is str:
+            try:
+                number = int(number) if kind is int else float(number)
+            except ValueError:
+                pass
+        if kind is int and type(number) is not int or kind is float and (
+                type(number) not in (int, float)):
+            name = "integer" if kind is int else "float"
+            shown = number if isinstance(number, str) else dumps(number)
+            raise StatesError(RUNTIME, f"The {field}Path field refers to value \"{shown}\" "
+                                       f"which is not a valid {name}: {value.path_text}")
+    if positive and number <= 0:
+        raise StatesError(RUNTIME if jsonpath else errors.QUERY_EVALUATION_ERROR,
+                          f"The {field}{'Path' if jsonpath else ''} field must be a positive "
+                          f"integer, but was {number}")
     return number
 
 
@@ -873,15 +858,4 @@ COMPILERS = {
     "Fail": compile_fail,
     "Parallel": compile_parallel,
     "Map": compile_map,
-}
-
-HANDLERS = {
-    "Pass": run_pass,
-    "Task": run_task,
-    "Choice": run_choice,
-    "Wait": run_wait,
-    "Succeed": run_succeed,
-    "Fail": run_fail,
-    "Parallel": run_parallel,
-    "Map": run_map,
 }
