@@ -15,7 +15,6 @@ Three objects share the work:
 
 from __future__ import annotations
 
-import json
 import threading
 import uuid
 from concurrent.futures import ThreadPoolExecutor
@@ -24,12 +23,12 @@ from datetime import datetime, timezone
 from typing import Any
 
 from asl import errors
-from asl.clock import Interrupted, RealClock
+from asl.clock import RealClock
 from asl.errors import StatesError
 from asl.history import History, HistoryLimitExceeded
 from asl.payload import PAYLOAD_LIMIT, check_size
 from asl.payload import copy as copy_json
-from asl.resources import Invoker, RawResult, TaskContext, error_from_exception
+from asl.resources import Invoker, TaskContext, error_from_exception
 from asl.states import INLINE_MAP_CONCURRENCY, Scope
 from asl.timestamps import format_timestamp
 

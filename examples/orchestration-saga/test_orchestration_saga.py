@@ -5,8 +5,6 @@ handlers' ledger, and the `asl faults` table of the README."""
 import importlib.util
 import json
 import os
-import re
-import shlex
 import tempfile
 from contextlib import contextmanager
 from pathlib import Path
@@ -219,26 +217,6 @@ def test_a_named_error_is_compensated_and_any_other_keeps_what_was_done(plan):
 
 # -- the README shows what `asl faults` prints --------------------------------------------------
 
-def readme_command(readme: str, command: str) -> list[str]:
-    """The arguments of the README's ``asl <command> ...`` line (continuations joined),
-    with example paths made absolute."""
-    text = re.search(rf"^asl {command} .*$", readme.replace("\\\n", " "), re.M).group(0)
-    return [str(ROOT / arg) if arg.startswith("examples/") else arg for arg in shlex.split(text)[1:]]
-
-
-def readme_report(readme: str) -> str:
-    """The scenario table and the PROBLEM lines shown in the README, as asl prints them."""
-    lines = readme.splitlines()
-    start = lines.index("| Fault | Status | Terminal state | Compensations fired | Effects left |")
-    end = next((i for i in range(start, len(lines)) if not lines[i].startswith("|")), len(lines))
-    problems = [line for line in lines if line.startswith("PROBLEM ")]
-    return "\n".join(lines[start:end] + problems) + "\n"
-
-
-def test_the_readme_shows_what_asl_faults_prints(tmp_path, monkeypatch):
-    monkeypatch.setenv("ORCHESTRATION_SAGA_DB", str(tmp_path / "faults.db"))
-    readme = (HERE / "README.md").read_text()
-    result = CliRunner().invoke(cli, readme_command(readme, "faults"))
+def test_the_readme_shows_what_asl_faults_prints(readme_faults):
     # Exit status 1: the PROBLEM lines the README shows and explains (errors no Catch names).
-    assert result.exit_code == int(re.search(r"\(exit status (\d)", readme).group(1)) == 1, result.output
-    assert result.output == readme_report(readme)
+    assert readme_faults(HERE, "ORCHESTRATION_SAGA_DB") == 1

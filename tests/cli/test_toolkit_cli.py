@@ -96,7 +96,6 @@ def test_saga_prints_asl_that_validates(tmp_path):
     result = invoke("saga", str(saga))
     assert result.exit_code == 0, result.output
     definition = json.loads(result.stdout)
-    validated = invoke("validate", "-")
     import asl
     assert [d for d in asl.validate(definition) if d.severity == "ERROR"] == []
 

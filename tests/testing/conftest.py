@@ -10,8 +10,6 @@ import pytest
 
 import asl
 from asl.testing import Ledger
-# The plugin's fixtures, until the pytest11 entry point registers them everywhere.
-from asl.testing.pytest_plugin import ledger, virtual_clock  # noqa: F401
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent.parent
