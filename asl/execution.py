@@ -109,7 +109,8 @@ class Run:
         self.arn = identity.execution_arn(execution_name)
         self.input = input_value
         self.input_size = None
-        self.variables_size = 0
+        self.variables_size = 0         # bytes of all variables stored, by name below
+        self.variable_sizes: dict[str, int] = {}
         self.resources = resources
         self.clock = clock
         self.concurrency = concurrency
@@ -171,7 +172,7 @@ class Frame:
 
     __slots__ = ("run", "clock", "variables", "previous", "cancel", "state", "entered_id",
                  "entered_time", "retry_count", "_context", "task_token", "history", "entered",
-                 "data_size", "result_size", "entered_previous", "variables_size")
+                 "data_size", "result_size", "entered_previous")
 
     def __init__(self, run: Run, clock, variables: dict, previous: int, cancel: _Cancel) -> None:
         self.run = run
@@ -188,7 +189,6 @@ class Frame:
         self._context = None
         self.task_token = None
         self.entered_previous = 0
-        self.variables_size = 0    # bytes of the variables this thread assigned
         self.data_size = None      # bytes of the current state's input, when known (or a bound)
         self.result_size = None    # bytes of the current state's result, when known
 
@@ -244,17 +244,18 @@ class Frame:
     def _check_variable_sizes(self, state, assigned: dict) -> None:
         """AWS's quotas: one variable and one Assign at most 256 KiB, all the variables of
         an execution at most 10 MiB (States.DataLimitExceeded otherwise)."""
-        total = 0
-        for name, value in assigned.items():
-            size = check_size(value, state.name)   # 256 KiB per variable
-            total += size
-        if total > PAYLOAD_LIMIT:
+        sizes = {name: check_size(value, state.name)   # 256 KiB per variable
+                 for name, value in assigned.items()}
+        if sum(sizes.values()) > PAYLOAD_LIMIT:
             raise StatesError(errors.DATA_LIMIT_EXCEEDED,
                               f"The assignments of state '{state.name}' exceed the 256 KiB "
                               "limit for one Assign.")
-        with self.run._lock:
-            self.run.variables_size += total
-            over = self.run.variables_size > VARIABLES_LIMIT
+        run = self.run
+        with run._lock:           # what is stored: a reassigned variable replaces its value
+            for name, size in sizes.items():
+                run.variables_size += size - run.variable_sizes.get(name, 0)
+                run.variable_sizes[name] = size
+            over = run.variables_size > VARIABLES_LIMIT
         if over:
             raise StatesError(errors.DATA_LIMIT_EXCEEDED,
                               "The variables of this execution exceed the 10 MiB limit.")
@@ -681,10 +682,13 @@ class Execution:
 
 def new_run(identity: Identity, scope: Scope, input_value: Any, resources: dict, *,
             clock=None, name: str | None = None, concurrency: str = "threads",
-            timeout: float | None = None, synchronous: bool, on_event=None) -> Execution:
-    """Prepare an execution (nothing runs yet)."""
+            timeout: float | None = None, synchronous: bool, on_event=None,
+            input_size: int | None = None) -> Execution:
+    """Prepare an execution (nothing runs yet); ``input_size`` is the input's size in
+    bytes, when the caller measured it."""
     if concurrency not in ("threads", "sequential"):
         raise ValueError("concurrency must be 'threads' or 'sequential'")
     run = Run(identity, name or str(uuid.uuid4()), input_value, dict(resources or {}),
               clock or RealClock(), concurrency, timeout, synchronous, on_event)
+    run.input_size = input_size
     return Execution(run, scope)

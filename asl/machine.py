@@ -109,11 +109,9 @@ class StateMachine:
                 raise MissingResourceError(missing)
             self._resolved = (id(resources), keys)
         input_value, input_size = sized_copy({} if input_value is None else input_value)
-        execution = new_run(self.identity, self._scope, input_value, resources, clock=clock,
-                            name=name, concurrency=concurrency, timeout=self._timeout,
-                            synchronous=synchronous, on_event=on_event)
-        execution._run.input_size = input_size
-        return execution
+        return new_run(self.identity, self._scope, input_value, resources, clock=clock,
+                       name=name, concurrency=concurrency, timeout=self._timeout,
+                       synchronous=synchronous, on_event=on_event, input_size=input_size)
 
     def execute(self, input: Any = None, resources: dict | None = None, *, clock=None,
                 name: str | None = None, concurrency: str = "threads",

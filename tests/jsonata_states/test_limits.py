@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import pytest
 
+import asl
+
 from .support import run
 
 KIB = 1024
@@ -86,3 +88,16 @@ def test_a_jsonata_output_over_256_kib_fails_the_state():
         "Big": {"Type": "Pass", "Output": {"s": padded(256 * KIB)}, "End": True}}}
     result, _, _ = run(definition)
     assert (result.status, result.error) == ("FAILED", DATA_LIMIT)
+
+
+def test_reassigning_a_variable_replaces_its_size_in_the_10_mib_total():
+    """Only what is stored counts: 60 reassignments of one 200 KB variable are 200 KB."""
+    definition = {"QueryLanguage": "JSONata", "StartAt": "Loop", "States": {
+        "Loop": {"Type": "Pass", "Assign": {"blob": "{% $pad('', 200000, 'x') %}",
+                                            "n": "{% $exists($n) ? $n + 1 : 1 %}"},
+                 "Next": "Again"},
+        "Again": {"Type": "Choice", "Choices": [{"Condition": "{% $n < 60 %}", "Next": "Loop"}],
+                  "Default": "Done"},
+        "Done": {"Type": "Succeed"}}}
+    result = asl.StateMachine(definition).execute({})
+    assert result.status == "SUCCEEDED", result.cause
