@@ -29,9 +29,10 @@ _VARIABLE_RE = re.compile(r"\$([^\W\d]\w*)")
 # One step of a reference path.
 _STEP_RE = re.compile(
     r"""\.(?P<dot>[^.\[\]\s'"()*?@,:=<>!&|]+)"""
-    r"""|\[\s*'(?P<sq>(?:[^'\\]|\\.)*)'\s*\]"""
-    r"""|\[\s*"(?P<dq>(?:[^"\\]|\\.)*)"\s*\]"""
-    r"""|\[\s*(?P<index>-?\d+)\s*\]"""
+    # Jayway also accepts a dot before a bracket: $.abc.['def ghi'] (an AWS docs example).
+    r"""|\.?\[\s*'(?P<sq>(?:[^'\\]|\\.)*)'\s*\]"""
+    r"""|\.?\[\s*"(?P<dq>(?:[^"\\]|\\.)*)"\s*\]"""
+    r"""|\.?\[\s*(?P<index>-?\d+)\s*\]"""
 )
 
 
