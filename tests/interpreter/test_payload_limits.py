@@ -46,10 +46,3 @@ def test_a_pass_state_that_doubles_its_input_is_caught():
     assert (result.status, result.error) == ("FAILED", "States.DataLimitExceeded")
     assert result.states == ["Grow", "Grow2"]
 
-
-def test_a_dot_before_a_bracket_is_still_a_reference_path():
-    """Jayway accepts ``$.abc.['def ghi']`` (the AWS docs' intrinsic example writes it so)."""
-    definition = {"StartAt": "P", "States": {"P": {
-        "Type": "Pass", "Parameters": {"v.$": "$.abc.['def ghi']"}, "End": True}}}
-    result = asl.StateMachine(definition).execute({"abc": {"def ghi": 7}})
-    assert result.output == {"v": 7}
