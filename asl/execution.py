@@ -16,6 +16,7 @@ Three objects share the work:
 from __future__ import annotations
 
 import threading
+import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -309,7 +310,7 @@ class Frame:
                 left = end - self.clock.time()
                 if left <= 0:
                     break
-                threading.Event().wait(min(left, _POLL_SECONDS))
+                time.sleep(min(left, _POLL_SECONDS))
         if timed_out:
             raise _ExecutionTimedOut()
         if self.cancel.is_set():
@@ -667,16 +668,14 @@ class Execution:
 
     def wait_for_task_token(self, timeout: float = 5.0) -> str:
         """Block (in real time) until some task waits for a token; return that token."""
-        end = threading.Event()
-        waited = 0.0
-        while waited < timeout:
+        give_up = time.monotonic() + timeout
+        while time.monotonic() < give_up:
             tokens = self.task_tokens()
             if tokens:
                 return tokens[0]
             if self.done:
                 break
-            end.wait(0.005)
-            waited += 0.005
+            time.sleep(0.005)
         raise TimeoutError("no task is waiting for a task token")
 
 
