@@ -1,7 +1,8 @@
 """``StateMachine``: load -> validate -> compile, once; then execute as often as you like.
 
-A StateMachine is immutable once built and holds no per-execution state, so one instance
-may run many executions at once, from many threads.
+A StateMachine is immutable once built and holds no per-execution state (only a cache of
+which resources mapping it last found complete), so one instance may run many executions
+at once, from many threads.
 """
 
 from __future__ import annotations
