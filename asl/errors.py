@@ -50,8 +50,9 @@ class StatesError(Exception):
         return f"{self.error}: {self.cause}" if self.cause else self.error
 
     def error_output(self) -> dict:
-        """The Error Output a Catcher passes on: ``{"Error": ..., "Cause": ...}``."""
-        return {"Error": self.error, "Cause": self.cause}
+        """The Error Output a Catcher passes on: ``{"Error": ..., "Cause": ...}``; a Fail
+        state without Error or Cause gives empty strings there, as AWS binds them."""
+        return {"Error": self.error or "", "Cause": self.cause or ""}
 
 
 class TaskFailed(StatesError):
