@@ -11,8 +11,9 @@ the interpreter never mutates a payload in place.
 from __future__ import annotations
 
 import itertools
-import json
 from datetime import datetime, timezone
+
+from asl.payload import dumps
 
 #: Standard workflows fail once their history would exceed this many events.
 MAX_EVENTS = 25_000
@@ -29,10 +30,6 @@ def _details_key(event_type: str) -> str:
     if event_type.endswith("StateExited"):
         return "stateExitedEventDetails"
     return event_type[0].lower() + event_type[1:] + "EventDetails"
-
-
-def _dumps(value) -> str:
-    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
 
 
 def iso_timestamp(epoch: float) -> str:
@@ -82,11 +79,11 @@ class History:
                 shaped = {}
                 for key, value in details.items():
                     if key in _JSON_FIELDS:
-                        shaped[key] = _dumps(value)
+                        shaped[key] = dumps(value)
                         if key in _PAYLOAD_FIELDS:
                             shaped[key + "Details"] = {"truncated": False}
                     elif key == "assignedVariables":
-                        shaped[key] = {k: _dumps(v) for k, v in value.items()}
+                        shaped[key] = {k: dumps(v) for k, v in value.items()}
                         shaped["assignedVariablesDetails"] = {"truncated": False}
                     else:
                         shaped[key] = value

@@ -41,6 +41,7 @@ from typing import Any, Callable
 
 from asl.errors import RUNTIME, StatesError
 from asl.jsonpath import PathSyntaxError, compile_path
+from asl.payload import dumps
 
 __all__ = [
     "IntrinsicSyntaxError", "IntrinsicFailure", "Intrinsic", "STRING_RETURNING",
@@ -140,11 +141,6 @@ def _java_length(text: str) -> int:
     if len(text) <= _MAX_STRING_LENGTH // 2:
         return len(text)
     return len(text) + sum(1 for c in text if ord(c) > 0xFFFF)
-
-
-def _dumps(value) -> str:
-    """Compact JSON without escaping non-ASCII, as AWS (Jackson) serializes."""
-    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
 
 
 def _truncate(function: str, value, what: str) -> int:
@@ -371,7 +367,7 @@ def _reject_constant(name: str):
 
 def states_json_to_string(value) -> str:
     """States.JsonToString(x): compact JSON text of any value, e.g. ``{"a":1}``."""
-    return _dumps(value)
+    return dumps(value)
 
 
 def states_array(*values) -> list:
@@ -480,7 +476,7 @@ def states_hash(data, algorithm) -> str:
     if digest is None:
         raise _fail(function, f"unknown algorithm {algorithm!r}: use one of "
                               + ", ".join(_HASH_ALGORITHMS))
-    text = data if isinstance(data, str) else _dumps(data)
+    text = data if isinstance(data, str) else dumps(data)
     _string_arg(function, text, "data", limit=True)
     return digest(text.encode("utf-8", "replace")).hexdigest()
 

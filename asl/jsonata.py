@@ -46,6 +46,7 @@ import uuid
 from typing import Any, Callable, Mapping
 
 from asl.errors import QUERY_EVALUATION_ERROR, StatesError
+from asl.payload import dumps
 
 __all__ = [
     "JSONataSyntaxError", "is_expression", "compile_template", "expect_type",
@@ -91,10 +92,6 @@ def _query_error(expression: str, field: str, problem: str) -> StatesError:
     return error
 
 
-def _dumps(value: Any) -> str:
-    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
-
-
 def _type_name(value: Any) -> str:
     """JSONata's type names, as AWS prints them in 'but was ...'."""
     if value is None:
@@ -127,7 +124,7 @@ def expect_type(value: Any, expected: str, expression: str, field: str) -> Any:
         return value
     raise _query_error(expression, field,
                        f"returned an unexpected result type. Expected '{expected}', "
-                       f"but was '{actual}' for value: {_dumps(value)}")
+                       f"but was '{actual}' for value: {dumps(value)}")
 
 
 # -- The library, loaded on first use -----------------------------------------------------
@@ -465,7 +462,7 @@ def _aws_functions(lib: _Library) -> dict:
         if digest is None:
             raise _FunctionError(f"$hash: unsupported algorithm {_js_stringify(algorithm)}; "
                                  f"use one of {', '.join(_HASH_ALGORITHMS)}")
-        text = data if type(data) is str else _dumps(_to_json(data, null))
+        text = data if type(data) is str else dumps(_to_json(data, null))
         return digest(text.encode("utf-8", "surrogatepass")).hexdigest()
 
     def random_(seed=None):

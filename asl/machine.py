@@ -7,12 +7,11 @@ at once, from many threads.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
 from asl.execution import Execution, ExecutionResult, Identity, new_run
-from asl.payload import sized_copy
+from asl.payload import copy, sized_copy
 from asl.resources import can_resolve, parse_resource
 from asl.states import CompileOptions, compile_scope
 
@@ -92,7 +91,7 @@ class StateMachine:
     @property
     def definition(self) -> dict:
         """A copy of the (substituted) definition this machine was built from."""
-        return json.loads(json.dumps(self._definition))
+        return copy(self._definition)
 
     def missing_resources(self, resources: dict | None) -> list[tuple[str, str]]:
         """The (state, resource) pairs that ``resources`` has no callable for."""

@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from asl.errors import StatesError, TaskFailed
+from asl.payload import copy
 
 _LAMBDA_ARN = re.compile(r"^arn:aws[\w-]*:lambda:[^:]*:[^:]*:function:([^:]+)(?::([^:]+))?$")
 _ACTIVITY_ARN = re.compile(r"^arn:aws[\w-]*:states:[^:]*:[^:]*:activity:(.+)$")
@@ -133,7 +134,7 @@ class RawResult:
     __slots__ = ("value",)
 
     def __init__(self, value: Any) -> None:
-        self.value = json.loads(json.dumps(value))
+        self.value = copy(value)
 
 
 class ResourceLoadError(ValueError):
