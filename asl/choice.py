@@ -29,8 +29,8 @@ import re
 from typing import Any, Callable
 
 from asl.errors import RUNTIME, RUNTIME_CAUSE_PREFIX, StatesError
-from asl.jsonpath import PathNotFound, PathSyntaxError, compile_path
-from asl.timestamps import timestamp_key
+from asl.language.jsonpath import PathNotFound, PathSyntaxError, compile_path
+from asl.language.timestamps import timestamp_key
 
 Predicate = Callable[[Any, Any], bool]
 

@@ -31,7 +31,7 @@ from asl.payload import PAYLOAD_LIMIT, check_size
 from asl.payload import copy as copy_json
 from asl.resources import Invoker, TaskContext, error_from_exception
 from asl.states import INLINE_MAP_CONCURRENCY, Scope
-from asl.timestamps import format_timestamp
+from asl.language.timestamps import format_timestamp
 
 _LOCATED_ERRORS = (errors.RUNTIME, errors.QUERY_EVALUATION_ERROR)
 #: All the variables of one execution hold at most 10 MiB (AWS quota).

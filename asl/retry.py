@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import Any, Callable
 
 from asl.errors import matches
-from asl.paths import ABSENT, compile_result_path, compile_template
+from asl.language.paths import ABSENT, compile_result_path, compile_template
 
 
 @dataclass(frozen=True)

@@ -19,14 +19,14 @@ from typing import Any
 from asl import errors
 from asl.choice import compile_rule, no_choice_matched
 from asl.errors import RUNTIME, StatesError
-from asl.paths import (ABSENT, compile_expression, compile_result_path, compile_selector,
+from asl.language.paths import (ABSENT, compile_expression, compile_result_path, compile_selector,
                        compile_template, compile_value_path)
 from asl.payload import PAYLOAD_LIMIT, check_size, checked_copy, dumps
 from asl.resources import (ACTIVITY, LAMBDA, LAMBDA_INVOKE, RawResult, lambda_invoke_response,
                            lookup, parse_resource, resource_not_found)
 from asl.retry import compile_catchers, compile_retriers, find_catcher, find_retrier
-from asl.jsonpath import PathNotFound, compile_path
-from asl.timestamps import parse_timestamp
+from asl.language.jsonpath import PathNotFound, compile_path
+from asl.language.timestamps import parse_timestamp
 
 #: Inline Map runs about 40 iterations at once on AWS, whatever MaxConcurrency says.
 INLINE_MAP_CONCURRENCY = 40
@@ -103,8 +103,8 @@ def jsonata_field(definition: dict, field: str, expected: str | None = None, lab
     """
     if field not in definition:
         return None
-    from asl.jsonata import compile_template as compile_jsonata
-    from asl.jsonata import expect_type
+    from asl.language.jsonata import compile_template as compile_jsonata
+    from asl.language.jsonata import expect_type
 
     evaluate = compile_jsonata(definition[field], label or field)
     if getattr(evaluate, "constant", False):

@@ -19,6 +19,7 @@ belong to the semantic pass, not here.
 from __future__ import annotations
 
 import functools
+import importlib.resources
 import json
 import re
 from dataclasses import dataclass
@@ -27,7 +28,9 @@ from typing import Any, Callable, Iterator
 
 from asl.validation.diagnostics import SCHEMA_VALIDATION_FAILED, Diagnostic, pointer
 
-SCHEMA_PATH = Path(__file__).resolve().parents[2] / "schemas" / "asl.schema.json"
+#: The published schema: ``schemas/asl.schema.json`` in the source tree, the package
+#: ``asl.schemas`` once installed (pyproject.toml maps one onto the other).
+SCHEMA_PATH = Path(str(importlib.resources.files("asl.schemas").joinpath("asl.schema.json")))
 
 # In AWS's order, as its message for an unknown Type lists them.
 STATE_TYPES = ("Task", "Wait", "Pass", "Succeed", "Fail", "Choice", "Parallel", "Map")

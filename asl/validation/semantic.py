@@ -21,7 +21,7 @@ import re
 from collections import deque
 
 from asl import errors
-from asl.jsonpath import PathSyntaxError, compile_path, compile_reference_path, is_variable_name
+from asl.language.jsonpath import PathSyntaxError, compile_path, compile_reference_path, is_variable_name
 from asl.validation.diagnostics import (
     DUPLICATE_STATE_NAME,
     ERROR,
@@ -614,7 +614,7 @@ class _Checker:
         if expression in self._jsonata_errors:
             return self._jsonata_errors[expression]
         # Imported here: only definitions using JSONata pay for the library.
-        from asl.jsonata import check_expression
+        from asl.language.jsonata import check_expression
 
         try:
             problem = check_expression(expression)
@@ -835,9 +835,9 @@ def _covers(earlier_name: str, names: list[str]) -> bool:
 
 def _intrinsic_functions():
     try:
-        from asl.intrinsics import STRING_RETURNING, check_intrinsic, is_intrinsic_call
+        from asl.language.intrinsics import STRING_RETURNING, check_intrinsic, is_intrinsic_call
     except ImportError as exc:
-        if exc.name != "asl.intrinsics":
+        if exc.name != "asl.language.intrinsics":
             raise
         # The intrinsics module is not there (yet): recognise calls, check nothing.
         call = re.compile(r"^\s*[A-Za-z0-9_.]+\s*\(.*\)\s*$", re.DOTALL)
@@ -850,9 +850,9 @@ def _intrinsic_functions():
 
 def _timestamp_check():
     try:
-        from asl.timestamps import is_timestamp
+        from asl.language.timestamps import is_timestamp
     except ImportError as exc:
-        if exc.name != "asl.timestamps":
+        if exc.name != "asl.language.timestamps":
             raise
         # The timestamps module is not there (yet): a strict RFC 3339 check of our own.
         shape = re.compile(

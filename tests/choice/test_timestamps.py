@@ -5,7 +5,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from hypothesis import given, strategies as st
 
-from asl.timestamps import format_timestamp, is_timestamp, parse_timestamp, timestamp_key
+from asl.language.timestamps import format_timestamp, is_timestamp, parse_timestamp, timestamp_key
 
 UTC = timezone.utc
 

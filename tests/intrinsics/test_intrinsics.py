@@ -14,11 +14,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from asl.errors import StatesError
-from asl.intrinsics import (
+from asl.language.intrinsics import (
     FUNCTION_NAMES, STRING_RETURNING, IntrinsicSyntaxError, check_intrinsic,
     compile_intrinsic, is_intrinsic_call,
 )
-from asl.jsonpath import PathNotFound
+from asl.language.jsonpath import PathNotFound
 
 CONTEXT = {
     "Execution": {"Id": "arn:aws:states:us-east-1:123456789012:execution:sm:run-1",

@@ -20,7 +20,7 @@ import pytest
 from hypothesis import given, settings, strategies as st
 
 from asl.errors import QUERY_EVALUATION_ERROR, StatesError
-from asl.jsonata import (
+from asl.language.jsonata import (
     JSONataSyntaxError, check_expression, compile_template, expect_type, is_expression,
     references,
 )
@@ -679,9 +679,9 @@ def test_concurrent_evaluations_keep_their_own_bindings():
 
 
 def test_importing_asl_does_not_import_the_jsonata_library():
-    code = ("import sys, asl, asl.jsonata; "
+    code = ("import sys, asl, asl.language.jsonata; "
             "assert 'jsonata' not in sys.modules; "
-            "asl.jsonata.compile_template('{% 1 %}', 'Output'); "
+            "asl.language.jsonata.compile_template('{% 1 %}', 'Output'); "
             "assert 'jsonata' in sys.modules")
     subprocess.run([sys.executable, "-c", code], check=True)
 
@@ -721,7 +721,7 @@ def test_limit_recursion_depth():
 
 
 def test_the_interpreter_recursion_limit_is_left_alone():
-    code = ("import sys; limit = sys.getrecursionlimit(); import asl.jsonata; "
-            "asl.jsonata.compile_template('{% 1 %}', 'Output'); "
+    code = ("import sys; limit = sys.getrecursionlimit(); import asl.language.jsonata; "
+            "asl.language.jsonata.compile_template('{% 1 %}', 'Output'); "
             "assert sys.getrecursionlimit() == limit")
     subprocess.run([sys.executable, "-c", code], check=True)

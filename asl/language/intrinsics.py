@@ -3,7 +3,7 @@
 An intrinsic call is the value of a ``.$`` key (or of a Fail state's ``ErrorPath`` /
 ``CausePath``) such as ``States.Format('Hello {}', $.name)``. :func:`compile_intrinsic`
 parses it into a tree of small closures: literal arguments become constants, path
-arguments are compiled with :func:`asl.jsonpath.compile_path`, and every call node
+arguments are compiled with :func:`asl.language.jsonpath.compile_path`, and every call node
 holds the function's implementation, taken from the table ``_FUNCTIONS``. Running it
 is only closure calls: no text is looked at again.
 
@@ -20,7 +20,7 @@ Errors:
   ``States.IntrinsicFailure`` for future use) with AWS's cause
   ``Invalid arguments in States.<Name>``; :class:`IntrinsicFailure` also carries the
   precise ``reason``;
-* a path argument that matches nothing raises :class:`asl.jsonpath.PathNotFound`
+* a path argument that matches nothing raises :class:`asl.language.jsonpath.PathNotFound`
   unchanged: the caller knows the field and words the cause.
 
 Where AWS's observed behaviour departs from its documentation, AWS's behaviour wins;
@@ -40,7 +40,7 @@ from decimal import Decimal
 from typing import Any, Callable
 
 from asl.errors import RUNTIME, StatesError
-from asl.jsonpath import PathSyntaxError, compile_path
+from asl.language.jsonpath import PathSyntaxError, compile_path
 from asl.payload import dumps
 
 __all__ = [

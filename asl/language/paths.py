@@ -15,8 +15,8 @@ from __future__ import annotations
 from typing import Any, Callable
 
 from asl.errors import RESULT_PATH_MATCH_FAILURE, RUNTIME, StatesError
-from asl.intrinsics import compile_intrinsic
-from asl.jsonpath import PathNotFound, compile_path, compile_reference_path
+from asl.language.intrinsics import compile_intrinsic
+from asl.language.jsonpath import PathNotFound, compile_path, compile_reference_path
 from asl.payload import dumps
 
 

@@ -1,0 +1,1 @@
+"""The ASL JSON Schema, shipped as package data (``asl.schemas``)."""
