@@ -28,8 +28,8 @@ from typing import Any, Callable, Iterator
 
 from asl.validation.diagnostics import SCHEMA_VALIDATION_FAILED, Diagnostic, pointer
 
-#: The published schema: ``schemas/asl.schema.json`` in the source tree, the package
-#: ``asl.schemas`` once installed (pyproject.toml maps one onto the other).
+#: The published schema, package data of ``asl.schemas`` (``schemas/asl.schema.json``
+#: links to it).
 SCHEMA_PATH = Path(str(importlib.resources.files("asl.schemas").joinpath("asl.schema.json")))
 
 # In AWS's order, as its message for an unknown Type lists them.

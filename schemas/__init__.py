@@ -1,1 +1,0 @@
-"""The ASL JSON Schema, shipped as package data (``asl.schemas``)."""
