@@ -28,7 +28,7 @@ from typing import Any, Iterable, Iterator
 
 from asl import errors
 from asl.errors import matches
-from asl.retry import compile_retriers, find_retrier
+from asl.states.retry import compile_retriers, find_retrier
 
 __all__ = [
     "Flow", "Finding", "StateRef", "UNNAMED_ERROR", "error_flows", "findings", "format_table",

@@ -16,10 +16,6 @@ import time
 from dataclasses import dataclass
 
 
-class Interrupted(Exception):
-    """A sleep was cut short because the execution was stopped or timed out."""
-
-
 @dataclass(frozen=True)
 class RecordedWait:
     """One wait the VirtualClock skipped: who waited, why, and for how long."""
@@ -32,7 +28,8 @@ class RecordedWait:
 
 
 class RealClock:
-    """Wall-clock time; sleeps really sleep (interruptibly)."""
+    """Wall-clock time; sleeps really sleep (the frame polls its stop signal between
+    short sleeps, so the clock itself need not be interruptible)."""
 
     virtual = False
 
@@ -40,13 +37,9 @@ class RealClock:
         return time.time()
 
     def sleep(self, seconds: float, *, state: str = "", kind: str = "Wait",
-              intended: float | None = None, cancel: threading.Event | None = None) -> None:
-        if seconds <= 0:
-            return
-        if cancel is None:
+              intended: float | None = None) -> None:
+        if seconds > 0:
             time.sleep(seconds)
-        elif cancel.wait(seconds):
-            raise Interrupted()
 
     def fork(self) -> "RealClock":
         return self
@@ -79,9 +72,7 @@ class VirtualClock:
         return self._now
 
     def sleep(self, seconds: float, *, state: str = "", kind: str = "Wait",
-              intended: float | None = None, cancel: threading.Event | None = None) -> None:
-        if cancel is not None and cancel.is_set():
-            raise Interrupted()
+              intended: float | None = None) -> None:
         seconds = max(0.0, seconds)
         with self._lock:
             self.waits.append(RecordedWait(state, kind, seconds,

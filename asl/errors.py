@@ -36,15 +36,28 @@ KNOWN_STATES_ERRORS = frozenset({
 
 
 class StatesError(Exception):
-    """An ASL error: ``error`` is the Error name, ``cause`` the Cause string."""
+    """An ASL error: ``error`` is the Error name, ``cause`` the Cause string.
 
-    #: True once the cause carries RUNTIME_CAUSE_PREFIX (or must never get it).
-    located = False
+    ``located``: the cause already carries :data:`RUNTIME_CAUSE_PREFIX` (or must never
+    get it, as a Fail state's own cause). ``location``: for States.QueryEvaluationError,
+    the field whose expression failed (the EvaluationFailed event's ``location``).
+    ``recorded``: that EvaluationFailed event has been written.
+    """
 
-    def __init__(self, error: str, cause: str = "") -> None:
+    error: str
+    cause: str
+    located: bool
+    location: str | None
+    recorded: bool
+
+    def __init__(self, error: str, cause: str = "", *, located: bool = False,
+                 location: str | None = None) -> None:
         super().__init__(error, cause)
         self.error = error
         self.cause = cause
+        self.located = located
+        self.location = location
+        self.recorded = False
 
     def __str__(self) -> str:
         return f"{self.error}: {self.cause}" if self.cause else self.error
@@ -60,6 +73,18 @@ class TaskFailed(StatesError):
 
     >>> raise TaskFailed("PaymentDeclined", "card declined")  # doctest: +SKIP
     """
+
+
+class Aborted(BaseException):
+    """Control flow, never an ASL error: this thread of execution must stop (the
+    execution was stopped, or a sibling branch or iteration failed). A BaseException,
+    so that a callable's ``except Exception`` around ``TaskContext.sleep`` cannot
+    swallow it."""
+
+
+class ExecutionTimedOut(BaseException):
+    """Control flow, never an ASL error: the machine's top-level TimeoutSeconds elapsed
+    (a BaseException for the same reason as :class:`Aborted`)."""
 
 
 def is_recoverable(error: str) -> bool:

@@ -3,49 +3,44 @@
 Three objects share the work:
 
 * :class:`Run` holds what one execution shares across all its branches: identity and
-  ARNs, the resources, the history, the stop signal, the task tokens waiting for an
-  answer.
+  ARNs, the resources, the history, the stop signal, the task-token mailbox.
 * :class:`Frame` is one thread of execution: the top level, a Parallel branch or a Map
-  iteration. It walks a scope state by state, records the events of that thread (each
+  iteration. It implements :class:`asl.states.base.Frame`, the protocol states run
+  against: it walks a scope state by state, records the events of that thread (each
   event's ``previousEventId`` is the previous event *of the same thread*), keeps the
-  variables visible there, and builds ``$$`` lazily.
+  variables visible there, builds ``$$`` lazily, and runs user code so that a stop or
+  a deadline is never lost while that code blocks.
 * :class:`Execution` is the handle users hold: ``result()``, ``stop()``, and the
   SendTask* calls for ``.waitForTaskToken`` tasks.
 """
 
 from __future__ import annotations
 
+import queue
 import threading
 import time
 import uuid
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Any
+from typing import Any, Callable, Sequence
 
 from asl import errors
 from asl.clock import RealClock
-from asl.errors import StatesError
+from asl.errors import Aborted, ExecutionTimedOut, StatesError
 from asl.history import History, HistoryLimitExceeded
+from asl.language.timestamps import format_timestamp
 from asl.payload import PAYLOAD_LIMIT, check_size
 from asl.payload import copy as copy_json
-from asl.resources import Invoker, TaskContext, error_from_exception
-from asl.states import INLINE_MAP_CONCURRENCY, Scope
-from asl.language.timestamps import format_timestamp
+from asl.resources import TaskContext
+from asl.states import Scope
+from asl.states.base import CallTimedOut
+from asl.states.task import TaskTokens
 
 _LOCATED_ERRORS = (errors.RUNTIME, errors.QUERY_EVALUATION_ERROR)
 #: All the variables of one execution hold at most 10 MiB (AWS quota).
 VARIABLES_LIMIT = 10 * 1024 * 1024
-#: How often a real-time sleep or token wait looks at the stop and abort signals.
+#: How often a real-time sleep or a call on a worker looks at the stop and the deadline.
 _POLL_SECONDS = 0.05
-
-
-class _Aborted(Exception):
-    """This thread of execution must stop: the execution was stopped, or a sibling failed."""
-
-
-class _ExecutionTimedOut(Exception):
-    """The machine's top-level TimeoutSeconds elapsed."""
 
 
 class _Cancel:
@@ -70,14 +65,58 @@ def _utc(epoch: float) -> str:
     return format_timestamp(datetime.fromtimestamp(epoch, tz=timezone.utc))
 
 
-class _TokenWaiter:
-    __slots__ = ("condition", "outcome", "last_beat", "submitted")
+# -- worker threads for user code -----------------------------------------------------------
 
-    def __init__(self, now: float) -> None:
-        self.condition = threading.Condition()
-        self.outcome = None          # ("success", output) | ("failure", error, cause)
-        self.last_beat = now
-        self.submitted = False       # the callable has returned: the task now waits
+class _Call:
+    """One call of user code handed to a worker: its outcome, once there."""
+
+    __slots__ = ("function", "done", "result", "error")
+
+    def __init__(self, function: Callable[[], Any]) -> None:
+        self.function = function
+        self.done = threading.Event()
+        self.result = None
+        self.error: BaseException | None = None
+
+
+class _Worker(threading.Thread):
+    """A daemon thread running calls of user code. Idle workers are reused, so a call
+    costs a hand-off, not a thread start; a worker whose call was abandoned (it blocks
+    past a stop or a deadline) simply finishes it later, its outcome unread. Daemon:
+    a callable that never returns cannot keep the process alive."""
+
+    _idle: list["_Worker"] = []
+    _pool_lock = threading.Lock()
+    _MAX_IDLE = 16
+
+    def __init__(self) -> None:
+        super().__init__(name="asl-call", daemon=True)
+        self.calls: queue.SimpleQueue = queue.SimpleQueue()
+
+    @classmethod
+    def submit(cls, function: Callable[[], Any]) -> _Call:
+        call = _Call(function)
+        with cls._pool_lock:
+            worker = cls._idle.pop() if cls._idle else None
+        if worker is None:
+            worker = cls()
+            worker.start()
+        worker.calls.put(call)
+        return call
+
+    def run(self) -> None:
+        while True:
+            call = self.calls.get()
+            try:
+                call.result = call.function()
+            except BaseException as exc:  # noqa: BLE001 - re-raised on the caller's thread
+                call.error = exc
+            call.function = None
+            call.done.set()
+            with self._pool_lock:
+                if len(self._idle) >= self._MAX_IDLE:
+                    return
+                self._idle.append(self)
 
 
 @dataclass(frozen=True)
@@ -99,7 +138,7 @@ class Identity:
 
 
 class Run:
-    """What every thread of one execution shares."""
+    """What every thread of one execution shares (:class:`asl.states.base.RunView`)."""
 
     def __init__(self, identity: Identity, execution_name: str, input_value: Any,
                  resources: dict, clock, concurrency: str, timeout: float | None,
@@ -116,6 +155,8 @@ class Run:
         self.clock = clock
         self.concurrency = concurrency
         self.synchronous = synchronous
+        # start(): anyone may stop it, so user code runs where a stop can leave it behind
+        self.stoppable = not synchronous
         self.listener = listener        # called with (event type, details) as events happen
         self.history = History()
         self.states: list[str] = []
@@ -123,7 +164,7 @@ class Run:
         self.stop_reason: tuple[str | None, str | None] | None = None
         self.start_time = clock.time()
         self.deadline = None if timeout is None else self.start_time + timeout
-        self.tokens: dict[str, _TokenWaiter] = {}
+        self.tokens = TaskTokens(clock)
         self._lock = threading.Lock()
         self._context_execution = None
         self.context_state_machine = {"Id": identity.state_machine_arn,
@@ -139,33 +180,10 @@ class Run:
                 "RedriveCount": 0}
         return self._context_execution
 
-    invoker = staticmethod(Invoker.of)
-
-    def map_run_arn(self, state_name: str) -> str:
+    def map_run_arn(self, state_name: str, label: str | None = None) -> str:
         i = self.identity
         return (f"arn:aws:states:{i.region}:{i.account}:mapRun:{i.state_machine_name}/"
-                f"{state_name}:{uuid.uuid5(uuid.NAMESPACE_URL, self.arn + state_name)}")
-
-    # -- task tokens -----------------------------------------------------------------
-
-    def register_token(self, token: str) -> _TokenWaiter:
-        waiter = _TokenWaiter(self.clock.time())
-        with self._lock:
-            self.tokens[token] = waiter
-        return waiter
-
-    def complete_token(self, token: str, outcome: tuple | None) -> None:
-        with self._lock:
-            waiter = self.tokens.get(token)
-        if waiter is None:
-            raise KeyError(f"Task token {token[:16]}... is not waiting in this execution "
-                           "(it was never issued, or its task already finished)")
-        with waiter.condition:
-            if outcome is None:
-                waiter.last_beat = self.clock.time()
-            elif waiter.outcome is None:
-                waiter.outcome = outcome
-            waiter.condition.notify_all()
+                f"{label or state_name}:{uuid.uuid5(uuid.NAMESPACE_URL, self.arn + state_name)}")
 
 
 class Frame:
@@ -173,7 +191,7 @@ class Frame:
 
     __slots__ = ("run", "clock", "variables", "previous", "cancel", "state", "entered_id",
                  "entered_time", "retry_count", "_context", "task_token", "history", "entered",
-                 "data_size", "result_size", "entered_previous")
+                 "entered_previous")
 
     def __init__(self, run: Run, clock, variables: dict, previous: int, cancel: _Cancel) -> None:
         self.run = run
@@ -190,8 +208,6 @@ class Frame:
         self._context = None
         self.task_token = None
         self.entered_previous = 0
-        self.data_size = None      # bytes of the current state's input, when known (or a bound)
-        self.result_size = None    # bytes of the current state's result, when known
 
     # -- the Context object ($$) --------------------------------------------------------
 
@@ -201,7 +217,7 @@ class Frame:
         if context is None:
             state = {"Name": self.state.name if self.state else None,
                      "EnteredTime": _utc(self.entered_time)}
-            if self.state is not None and self.state.type in ("Task", "Parallel", "Map"):
+            if self.state is not None and self.state.retries:
                 state["RetryCount"] = self.retry_count
             context = {"Execution": self.run.context_execution, "State": state,
                        "StateMachine": self.run.context_state_machine}
@@ -219,15 +235,18 @@ class Frame:
             run.listener(event_type, details or {})
         return self.previous
 
-    def enter(self, state, raw: Any) -> None:
+    def check(self) -> None:
         if self.cancel.is_set():
-            raise _Aborted()
-        if self.run.deadline is not None and self.clock.time() >= self.run.deadline:
-            raise _ExecutionTimedOut()
+            raise Aborted()
+        deadline = self.run.deadline
+        if deadline is not None and self.clock.time() >= deadline:
+            raise ExecutionTimedOut()
+
+    def enter(self, state, raw: Any) -> None:
+        self.check()
         self.state = state
         self.retry_count = 0
         self.task_token = None
-        self.result_size = None
         self._context = None
         self.entered_time = self.clock.time()
         self.entered_previous = self.previous
@@ -283,11 +302,11 @@ class Frame:
         self.retry_count += 1
         self._context = None
 
-    def caught(self, state, exc: StatesError, catcher) -> None:
+    def caught(self, state, exc: StatesError, next_state: str) -> None:
         """The history shows a catch only as the state's Exited event: tell live traces."""
         if self.run.listener is not None:
             self.run.listener("Catch", {"name": state.name, "error": exc.error,
-                                        "cause": exc.cause, "next": catcher.next})
+                                        "cause": exc.cause, "next": next_state})
 
     # -- time ---------------------------------------------------------------------------
 
@@ -295,6 +314,7 @@ class Frame:
         """Sleep on this thread's clock; cut short by a stop, a sibling's failure or the
         machine's TimeoutSeconds."""
         run = self.run
+        self.check()
         timed_out = False
         if run.deadline is not None:
             remaining = run.deadline - self.clock.time()
@@ -303,38 +323,72 @@ class Frame:
         if self.clock.virtual:
             self.clock.sleep(seconds, state=state_name, kind=kind, intended=intended)
         else:
-            end = self.clock.time() + seconds
+            end = time.monotonic() + seconds
             while True:
                 if self.cancel.is_set():
-                    raise _Aborted()
-                left = end - self.clock.time()
+                    raise Aborted()
+                left = end - time.monotonic()
                 if left <= 0:
                     break
                 time.sleep(min(left, _POLL_SECONDS))
         if timed_out:
-            raise _ExecutionTimedOut()
+            raise ExecutionTimedOut()
         if self.cancel.is_set():
-            raise _Aborted()
+            raise Aborted()
+
+    # -- user code ------------------------------------------------------------------------
+
+    def call(self, function: Callable[[], Any], *, limit: float | None = None) -> Any:
+        """Run user code; see :meth:`asl.states.base.Frame.call`.
+
+        On this thread when nothing could need to interrupt it (a synchronous run, no
+        real-time deadline, no limit): the common case pays no hand-off. Otherwise on a
+        worker, while this thread watches the stop signal, the machine's deadline and
+        ``limit`` (real seconds, whatever the clock), and leaves the call behind when one
+        of them fires: AWS does not wait for a task that is no longer wanted either.
+        """
+        run = self.run
+        real_deadline = run.deadline if not self.clock.virtual else None
+        if limit is None and real_deadline is None and not run.stoppable:
+            return function()
+        call = _Worker.submit(function)
+        give_up = None if limit is None else time.monotonic() + limit
+        while True:
+            wait = _POLL_SECONDS
+            if give_up is not None:
+                wait = min(wait, max(0.0, give_up - time.monotonic()))
+            if call.done.wait(wait):
+                break
+            self.check()
+            if give_up is not None and time.monotonic() >= give_up:
+                raise CallTimedOut()
+        if call.error is not None:
+            error, call.error = call.error, None
+            raise error
+        return call.result
+
+    def task_context(self, token: str | None, sleep: Callable[[float], None]) -> TaskContext:
+        return TaskContext(copy_json(self.context), token, self.run.tokens,
+                           self.state.name if self.state else "", sleep)
 
     # -- scopes -------------------------------------------------------------------------
 
-    def run_scope(self, scope: Scope, data: Any) -> Any:
+    def run_scope(self, scope: Scope, data: Any, size: int | None = None) -> Any:
         """Walk a scope from StartAt until a state ends it; returns the final output."""
         states = scope.states
         name = scope.start_at
         try:
             while name is not None:
-                state = states[name]
-                name, data = state.handler(state, self, data)
+                name, data, size = states[name].run(self, data, size)
         except StatesError as exc:
             self.locate(exc)
-            if exc.error == errors.QUERY_EVALUATION_ERROR and not getattr(exc, "recorded", False):
+            if exc.error == errors.QUERY_EVALUATION_ERROR and not exc.recorded:
                 # AWS records the failed expression, linked as the state's Entered event is.
                 exc.recorded = True
                 self.previous = self.entered_previous
                 self.event("EvaluationFailed", {
                     "error": exc.error, "cause": exc.cause,
-                    "location": getattr(exc, "location", ""), "state": self.state.name})
+                    "location": exc.location or "", "state": self.state.name})
             raise
         return data
 
@@ -350,183 +404,73 @@ class Frame:
         child.history, child.entered = History(), []
         return child
 
-    def run_concurrently(self, jobs, *, max_concurrency: int, may_block: bool,
-                         map_state: str | None, tolerated=None, isolated: bool = False) -> list:
-        """Run Parallel branches or Map iterations; results in job order.
+    def run_concurrently(self, jobs: Sequence[Callable[["Frame"], Any]], *, limit: int,
+                         may_block: bool, isolated: bool = False,
+                         keep_going: Callable[[int], bool] | None = None) -> tuple[list, list]:
+        """Run Parallel branches or Map iterations, each ``job(child_frame)``.
 
         Jobs with no blocking work (no Task, no Wait) run one after another on this
-        thread: a thread hand-off would cost more than the work. Otherwise a pool of at
-        most ``max_concurrency`` threads (about 40 for an inline Map, as on AWS) runs
-        them. Once one fails (beyond the tolerated failures), no new job starts and
-        running ones stop at their next state. ``isolated`` jobs are Distributed Map child
+        thread: a thread hand-off would cost more than the work. Otherwise at most
+        ``limit`` daemon threads (0: one per job) run them. Once one fails (and
+        ``keep_going`` does not say otherwise), no new job starts and running ones stop
+        at their next state, sleep or call. ``isolated`` jobs are Distributed Map child
         workflows: they see none of this thread's variables and record their own history.
         """
         cancel = _Cancel(self.cancel)
-        results: list = [None] * len(jobs)
-        clocks = []
+        count = len(jobs)
+        results: list = [None] * count
+        clocks: list = []
         failures: list[tuple[int, StatesError]] = []
+        escaped: list[BaseException] = []     # not an ASL error: re-raised here
+        lock = threading.Lock()
 
-        def run_job(index: int):
-            scope, data, item_index = jobs[index]
+        def run_job(index: int) -> None:
             if cancel.is_set():
                 return
             child = self.child_execution(cancel) if isolated else self.fork(cancel)
             clocks.append(child.clock)
-            details = None if map_state is None else {"name": map_state, "index": item_index}
-            if details:
-                child.event("MapIterationStarted", details)
             try:
-                results[index] = child.run_scope(scope, data)
+                results[index] = jobs[index](child)
             except StatesError as exc:
-                if details:
-                    child.event("MapIterationFailed", details)
-                failures.append((index, exc))
-                if tolerated is None or _over_tolerance(len(failures), len(jobs), tolerated):
-                    cancel.fired = True
-                else:
-                    results[index] = exc.error_output()
-                return
-            except _Aborted:
-                if details:
-                    child.event("MapIterationAborted", details)
-                return
-            if details:
-                child.event("MapIterationSucceeded", details)
+                with lock:
+                    failures.append((index, exc))
+                    if keep_going is None or not keep_going(len(failures)):
+                        cancel.fired = True
+            except Aborted:
+                pass
+            except BaseException as exc:  # noqa: BLE001 - a timeout, or asl's own fault
+                escaped.append(exc)
+                cancel.fired = True
 
-        limit = max_concurrency if max_concurrency and max_concurrency > 0 else (
-            INLINE_MAP_CONCURRENCY if map_state is not None else len(jobs))
-        if not may_block or limit == 1 or self.run.concurrency == "sequential" or len(jobs) <= 1:
-            for index in range(len(jobs)):
+        workers = min(limit if limit > 0 else count, count)
+        if (not may_block or workers <= 1 or self.run.concurrency == "sequential"):
+            for index in range(count):
                 run_job(index)
                 if cancel.fired:
                     break
         else:
-            with ThreadPoolExecutor(max_workers=min(limit, len(jobs)),
-                                    thread_name_prefix="asl") as pool:
-                for future in [pool.submit(run_job, i) for i in range(len(jobs))]:
-                    future.result()
+            pending = iter(range(count))
+
+            def worker() -> None:
+                while not cancel.is_set():
+                    with lock:
+                        index = next(pending, None)
+                    if index is None:
+                        return
+                    run_job(index)
+
+            threads = [threading.Thread(target=worker, name="asl-branch", daemon=True)
+                       for _ in range(workers)]
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join()
         self.clock.join(clocks)
+        if escaped:
+            raise escaped[0]
         if self.cancel.is_set():
-            raise _Aborted()
-        if failures:
-            if tolerated is None:
-                raise failures[0][1]
-            if _over_tolerance(len(failures), len(jobs), tolerated):
-                raise StatesError(errors.EXCEED_TOLERATED_FAILURE_THRESHOLD,
-                                  "The specified tolerated failure threshold was exceeded")
-        return results
-
-    # -- calling resources ----------------------------------------------------------------
-
-    def run_callable(self, state, invoker: Invoker, payload: Any, timeout, heartbeat,
-                     submitted_tag: dict | None) -> Any:
-        """Call a Task's callable with its own copy of the payload; wait for its task
-        token when the resource is ``.waitForTaskToken``; enforce TimeoutSeconds."""
-        run = self.run
-        token = self.task_token if state.spec.waits_for_token else None
-        started = self.clock.time()
-
-        def task_sleep(seconds: float) -> None:
-            if timeout is not None and self.clock.time() + seconds - started > timeout:
-                self.sleep(max(0.0, started + timeout - self.clock.time()), state.name, "Task")
-                raise StatesError(errors.TIMEOUT, "")
-            self.sleep(seconds, state.name, "Task")
-
-        def make_context() -> TaskContext:    # only for callables that take a context
-            return TaskContext(copy_json(self.context), token, run.handle, state.name, task_sleep)
-
-        waiter = run.register_token(token) if token else None
-        try:
-            try:
-                if timeout is None or self.clock.virtual or token:
-                    result = invoker(payload, make_context)
-                else:
-                    result = _call_with_timeout(invoker, payload, make_context, timeout)
-            except StatesError as exc:
-                raise StatesError(exc.error, exc.cause) from None
-            except _Aborted:
-                raise
-            except Exception as exc:  # noqa: BLE001 - any failure of user code is the task's
-                raise error_from_exception(state.spec, exc) from None
-            if timeout is not None and self.clock.virtual and self.clock.time() - started > timeout:
-                raise StatesError(errors.TIMEOUT, "")
-            if waiter is None:
-                return result
-            self.event("TaskSubmitted", dict(submitted_tag, output=copy_json(result)))
-            waiter.submitted = True
-            return self._wait_for_token(waiter, started, timeout, heartbeat)
-        finally:
-            if token:
-                with run._lock:
-                    run.tokens.pop(token, None)
-
-    def invoke(self, handler, payload: Any) -> Any:
-        """Call a helper resource (ItemReader, ResultWriter) with a copy of its payload."""
-        state_name = self.state.name if self.state else ""
-        return self.run.invoker(handler)(
-            copy_json(payload),
-            lambda: TaskContext(copy_json(self.context), None, self.run.handle, state_name,
-                                lambda seconds: self.sleep(seconds, state_name, "Task")))
-
-    def _wait_for_token(self, waiter: _TokenWaiter, started: float, timeout, heartbeat) -> Any:
-        """Block until SendTaskSuccess/Failure, TimeoutSeconds or a missed heartbeat.
-
-        Under a VirtualClock in a synchronous ``execute()``, nobody but the callable could
-        have answered; if it did not, the wait runs out at once, at the virtual deadline.
-        """
-        clock = self.clock
-        with waiter.condition:
-            while waiter.outcome is None:
-                now = clock.time()
-                deadlines = []
-                if timeout is not None:
-                    deadlines.append(started + timeout)
-                if heartbeat is not None:
-                    deadlines.append(waiter.last_beat + heartbeat)
-                if self.run.deadline is not None:
-                    deadlines.append(self.run.deadline)
-                deadline = min(deadlines) if deadlines else None
-                if deadline is not None and now >= deadline:
-                    if self.run.deadline is not None and now >= self.run.deadline:
-                        raise _ExecutionTimedOut()
-                    raise StatesError(errors.TIMEOUT, "")
-                if self.cancel.is_set():
-                    raise _Aborted()
-                if clock.virtual and self.run.synchronous:
-                    if deadline is None:
-                        raise StatesError(errors.TIMEOUT, "")
-                    clock.advance(deadline - now)
-                    continue
-                waiter.condition.wait(_POLL_SECONDS)
-        outcome = waiter.outcome
-        if outcome[0] == "success":
-            return outcome[1]
-        raise StatesError(outcome[1], outcome[2])
-
-
-def _over_tolerance(failures: int, total: int, tolerated) -> bool:
-    count, percentage = tolerated
-    return failures > count and (total == 0 or failures * 100.0 / total > percentage)
-
-
-def _call_with_timeout(invoker: Invoker, payload, make_context, timeout: float):
-    """Run a callable on a helper thread; give up on it after ``timeout`` seconds."""
-    box: dict = {}
-
-    def target():
-        try:
-            box["result"] = invoker(payload, make_context)
-        except BaseException as exc:  # noqa: BLE001 - re-raised on the caller's thread
-            box["error"] = exc
-
-    worker = threading.Thread(target=target, name="asl-task", daemon=True)
-    worker.start()
-    worker.join(timeout)
-    if worker.is_alive():
-        raise StatesError(errors.TIMEOUT, "")
-    if "error" in box:
-        raise box["error"]
-    return box["result"]
+            raise Aborted()
+        return results, failures
 
 
 @dataclass
@@ -573,7 +517,6 @@ class Execution:
         self._scope = scope
         self._result: ExecutionResult | None = None
         self._done = threading.Event() if not run.synchronous else None
-        run.handle = self
 
     @property
     def execution_arn(self) -> str:
@@ -586,18 +529,18 @@ class Execution:
     def _execute(self) -> ExecutionResult:
         run = self._run
         frame = Frame(run, run.clock, {}, 0, run.cancel)
-        frame.data_size = run.input_size
         status, output, error, cause = "SUCCEEDED", None, None, None
         try:
             frame.event("ExecutionStarted", {"input": run.input, "roleArn": run.identity.role_arn})
             frame.previous = 0   # AWS records the first state's Entered with previousEventId 0
-            output = frame.run_scope(self._scope, run.input)
+            output = frame.run_scope(self._scope, run.input, run.input_size)
+            frame.check()        # a stop during the last state still ends the run ABORTED
             frame.event("ExecutionSucceeded", {"output": output})
         except StatesError as exc:
             status, error, cause = "FAILED", exc.error, exc.cause
-        except _ExecutionTimedOut:
+        except ExecutionTimedOut:
             status, error, cause = "TIMED_OUT", errors.TIMEOUT, "The execution has timed out."
-        except _Aborted:
+        except Aborted:
             status = "ABORTED"
             error, cause = run.stop_reason or (None, None)
         except HistoryLimitExceeded:
@@ -642,29 +585,24 @@ class Execution:
         """StopExecution: the execution ends ABORTED at its next state or wait."""
         self._run.stop_reason = (error, cause)
         self._run.cancel.fired = True
-        with self._run._lock:
-            waiters = list(self._run.tokens.values())
-        for waiter in waiters:
-            with waiter.condition:
-                waiter.condition.notify_all()
+        self._run.tokens.wake_all()
 
     def send_task_success(self, token: str, output: Any) -> None:
         """SendTaskSuccess: ``output`` becomes the waiting task's result."""
-        self._run.complete_token(token, ("success", copy_json(output)))
+        self._run.tokens.complete(token, ("success", copy_json(output)))
 
     def send_task_failure(self, token: str, error: str = "", cause: str = "") -> None:
         """SendTaskFailure: the waiting task fails with this error and cause."""
-        self._run.complete_token(token, ("failure", error, cause))
+        self._run.tokens.complete(token, ("failure", error, cause))
 
     def send_task_heartbeat(self, token: str) -> None:
         """SendTaskHeartbeat: the waiting task's HeartbeatSeconds starts again."""
-        self._run.complete_token(token, None)
+        self._run.tokens.complete(token, None)
 
     def task_tokens(self) -> list[str]:
         """Tokens of tasks now waiting for SendTaskSuccess/Failure (their callable has
         returned), oldest first."""
-        with self._run._lock:
-            return [t for t, waiter in self._run.tokens.items() if waiter.submitted]
+        return self._run.tokens.waiting()
 
     def wait_for_task_token(self, timeout: float = 5.0) -> str:
         """Block (in real time) until some task waits for a token; return that token."""

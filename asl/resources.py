@@ -17,22 +17,16 @@ token, ``heartbeat()``...). ``async def`` callables are awaited.
 from __future__ import annotations
 
 import inspect
-import json
 import re
-import traceback
-import uuid
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
-from asl.errors import StatesError, TaskFailed
 from asl.payload import copy
 
 _LAMBDA_ARN = re.compile(r"^arn:aws[\w-]*:lambda:[^:]*:[^:]*:function:([^:]+)(?::([^:]+))?$")
 _ACTIVITY_ARN = re.compile(r"^arn:aws[\w-]*:states:[^:]*:[^:]*:activity:(.+)$")
 _INTEGRATION = re.compile(r"^arn:aws[\w-]*:states:::(.+?)(\.sync(?::\d+)?|\.waitForTaskToken)?$")
-
-_PACKAGE_DIR = str(Path(__file__).resolve().parent)
 
 LAMBDA = "lambda"                 # plain Lambda function ARN: bare payload in and out
 LAMBDA_INVOKE = "lambda:invoke"   # optimised integration: Payload in, wrapped response out
@@ -201,30 +195,30 @@ class TaskContext:
     ``context`` is the ``$$`` Context object, ``token`` the task token (for
     ``.waitForTaskToken`` tasks), ``heartbeat()`` reports liveness, ``sleep(s)`` spends
     time (virtual time under a VirtualClock, where exceeding TimeoutSeconds times the
-    task out), and ``send_task_success`` / ``send_task_failure`` complete a token.
+    task out), and ``send_task_success`` / ``send_task_failure`` complete the token.
     """
 
-    __slots__ = ("context", "token", "_execution", "_state", "_clock_sleep")
+    __slots__ = ("context", "token", "_tokens", "_state", "_clock_sleep")
 
-    def __init__(self, context: dict, token: str | None, execution, state: str, clock_sleep) -> None:
+    def __init__(self, context: dict, token: str | None, tokens, state: str, clock_sleep) -> None:
         self.context = context
         self.token = token
-        self._execution = execution
+        self._tokens = tokens         # the execution's task-token mailbox
         self._state = state
         self._clock_sleep = clock_sleep
 
     def heartbeat(self) -> None:
         if self.token is not None:
-            self._execution.send_task_heartbeat(self.token)
+            self._tokens.complete(self.token, None)
 
     def sleep(self, seconds: float) -> None:
         self._clock_sleep(seconds)
 
     def send_task_success(self, output: Any) -> None:
-        self._execution.send_task_success(self.token, output)
+        self._tokens.complete(self.token, ("success", copy(output)))
 
     def send_task_failure(self, error: str = "", cause: str = "") -> None:
-        self._execution.send_task_failure(self.token, error, cause)
+        self._tokens.complete(self.token, ("failure", error, cause))
 
 
 @dataclass(frozen=True)
@@ -278,51 +272,3 @@ def _run_coroutine(awaitable):
     async def _await():
         return await awaitable
     return asyncio.run(_await())
-
-
-def error_from_exception(spec: ResourceSpec, exc: BaseException) -> StatesError:
-    """The ASL error AWS reports for an exception raised by the resource.
-
-    ``TaskFailed`` (and any StatesError) keeps its Error and Cause exactly. For Lambda
-    (plain ARN or lambda:invoke) Error is the exception class name, as the Lambda
-    runtime reports ``errorType``, and Cause is the runtime's JSON error payload.
-    Elsewhere Cause is the exception's message.
-    """
-    if isinstance(exc, StatesError):
-        return StatesError(exc.error, exc.cause)
-    error = type(exc).__name__
-    if spec.kind in (LAMBDA, LAMBDA_INVOKE):
-        # The user's frames only: the interpreter's own are not part of the function.
-        frames = [f for f in traceback.extract_tb(exc.__traceback__)
-                  if not f.filename.startswith(_PACKAGE_DIR)]
-        stack = traceback.format_list(frames)
-        cause = json.dumps({"errorMessage": str(exc), "errorType": error,
-                            "requestId": str(uuid.uuid4()), "stackTrace": stack},
-                           ensure_ascii=False)
-        return StatesError(error, cause)
-    return StatesError(error, str(exc))
-
-
-def lambda_invoke_response(payload: Any, request_id: str | None = None) -> dict:
-    """The result AWS gives for ``arn:aws:states:::lambda:invoke``: the payload, wrapped."""
-    request_id = request_id or str(uuid.uuid4())
-    headers = {"Connection": "keep-alive", "Content-Type": "application/json",
-               "X-Amz-Executed-Version": "$LATEST", "x-amzn-RequestId": request_id}
-    return {
-        "ExecutedVersion": "$LATEST",
-        "Payload": payload,
-        "SdkHttpMetadata": {
-            "AllHttpHeaders": {k: [v] for k, v in headers.items()},
-            "HttpHeaders": headers,
-            "HttpStatusCode": 200,
-        },
-        "SdkResponseMetadata": {"RequestId": request_id},
-        "StatusCode": 200,
-    }
-
-
-def resource_not_found(spec: ResourceSpec, target: str) -> TaskFailed:
-    """What a lambda:invoke whose FunctionName (from a path) names no callable raises."""
-    return TaskFailed("Lambda.ResourceNotFoundException",
-                      f"Function not found: {target} (no callable is registered under this "
-                      "name in the resources mapping)")

@@ -7,3 +7,49 @@
 * :mod:`~asl.language.jsonata`: JSONata through jsonata-python, with AWS's functions;
 * :mod:`~asl.language.timestamps`: ISO-8601 timestamps as AWS reads and writes them.
 """
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+#: The two values of ``QueryLanguage``; JSONPath is the default.
+JSONPATH = "JSONPath"
+JSONATA = "JSONata"
+
+#: The algorithms of ``States.Hash`` and JSONata's ``$hash``, by AWS's names.
+HASH_ALGORITHMS = {
+    "MD5": hashlib.md5, "SHA-1": hashlib.sha1, "SHA-256": hashlib.sha256,
+    "SHA-384": hashlib.sha384, "SHA-512": hashlib.sha512,
+}
+
+
+def is_number(value: Any) -> bool:
+    """A JSON number: Python's bool is an int, but JSON's boolean is not a number."""
+    return type(value) is int or type(value) is float
+
+
+def is_jsonata_expression(value: Any) -> bool:
+    """A JSONata expression string: starts exactly with ``{%`` and ends exactly with ``%}``.
+
+    Surrounding whitespace makes the string a plain literal [AWS]; ``"{%}"`` is too short
+    to be both.
+    """
+    return (type(value) is str and len(value) >= 4
+            and value.startswith("{%") and value.endswith("%}"))
+
+
+class Constant:
+    """An evaluator whose value is fixed at compile time (a literal, or a template with
+    nothing to evaluate). It takes and ignores any arguments, so JSONata fields use it too."""
+
+    __slots__ = ("value",)
+
+    def __init__(self, value: Any) -> None:
+        self.value = value
+
+    def __call__(self, *ignored: Any) -> Any:
+        return self.value
+
+    def __repr__(self) -> str:
+        return f"Constant({self.value!r})"

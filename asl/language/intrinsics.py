@@ -30,7 +30,6 @@ each such choice is noted at the function that makes it.
 from __future__ import annotations
 
 import base64
-import hashlib
 import json
 import math
 import random
@@ -40,6 +39,7 @@ from decimal import Decimal
 from typing import Any, Callable
 
 from asl.errors import RUNTIME, StatesError
+from asl.language import HASH_ALGORITHMS, is_number
 from asl.language.jsonpath import PathSyntaxError, compile_path
 from asl.payload import dumps
 
@@ -62,10 +62,6 @@ STRING_RETURNING = frozenset({
 _MAX_STRING_LENGTH = 10_000
 _MAX_RANGE_LENGTH = 1000
 _INT32_MIN, _INT32_MAX = -(2 ** 31), 2 ** 31 - 1
-_HASH_ALGORITHMS = {
-    "MD5": hashlib.md5, "SHA-1": hashlib.sha1, "SHA-256": hashlib.sha256,
-    "SHA-384": hashlib.sha384, "SHA-512": hashlib.sha512,
-}
 
 Evaluator = Callable[[Any, Any], Any]
 
@@ -116,18 +112,13 @@ def _fail(function: str, reason: str) -> IntrinsicFailure:
     return IntrinsicFailure(function, reason)
 
 
-def _is_number(value) -> bool:
-    """JSON numbers only: Python's bool is an int, JSON's boolean is not a number."""
-    return type(value) is int or type(value) is float
-
-
 def _kind(value) -> str:
     """The JSON type of a value, for messages and static checks."""
     if value is None:
         return "null"
     if type(value) is bool:
         return "boolean"
-    if _is_number(value):
+    if is_number(value):
         return "number"
     if isinstance(value, str):
         return "string"
@@ -150,7 +141,7 @@ def _truncate(function: str, value, what: str) -> int:
     observed to truncate: ArrayPartition(x, 2.6) chunks by 2, ArrayRange(1.6, 1.4, 1)
     gives [1], MathRandom(1.4, 1.6) fails as an empty range, ArrayGetItem(a, 1.2) is a[1].
     """
-    if not _is_number(value):
+    if not is_number(value):
         raise _fail(function, f"the {what} must be a number, not {_kind(value)}")
     if type(value) is float:
         if not math.isfinite(value):
@@ -161,7 +152,7 @@ def _truncate(function: str, value, what: str) -> int:
 
 def _java_round(function: str, value, what: str) -> int:
     """Java's Math.round: half-up toward +infinity (1.5 -> 2, -1.5 -> -1, -0.5 -> 0) [observed]."""
-    if not _is_number(value):
+    if not is_number(value):
         raise _fail(function, f"the {what} must be a number, not {_kind(value)}")
     if type(value) is int:
         return value
@@ -472,10 +463,10 @@ def states_hash(data, algorithm) -> str:
     """
     function = "States.Hash"
     algorithm = _string_arg(function, algorithm, "algorithm")
-    digest = _HASH_ALGORITHMS.get(algorithm)
+    digest = HASH_ALGORITHMS.get(algorithm)
     if digest is None:
         raise _fail(function, f"unknown algorithm {algorithm!r}: use one of "
-                              + ", ".join(_HASH_ALGORITHMS))
+                              + ", ".join(HASH_ALGORITHMS))
     text = data if isinstance(data, str) else dumps(data)
     _string_arg(function, text, "data", limit=True)
     return digest(text.encode("utf-8", "replace")).hexdigest()
@@ -890,9 +881,9 @@ class _Parser:
             return (f"argument {position + 1} must be {_article(needed)} {needed}, "
                     f"not {_article(have)} {have}")
         if function.name == "States.Hash" and isinstance(args[1], _Literal) \
-                and args[1].value not in _HASH_ALGORITHMS:
+                and args[1].value not in HASH_ALGORITHMS:
             return (f"unknown algorithm {args[1].value!r}: use one of "
-                    + ", ".join(_HASH_ALGORITHMS))
+                    + ", ".join(HASH_ALGORITHMS))
         return None
 
 

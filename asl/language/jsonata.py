@@ -34,7 +34,6 @@ the expression can reach are converted for the library (a Map iteration reading
 
 from __future__ import annotations
 
-import hashlib
 import json
 import math
 import random
@@ -46,10 +45,11 @@ import uuid
 from typing import Any, Callable, Mapping
 
 from asl.errors import QUERY_EVALUATION_ERROR, StatesError
+from asl.language import HASH_ALGORITHMS, Constant, is_jsonata_expression
 from asl.payload import dumps
 
 __all__ = [
-    "JSONataSyntaxError", "is_expression", "compile_template", "expect_type",
+    "JSONataSyntaxError", "Expression", "is_expression", "compile_template", "expect_type",
     "check_expression", "references",
 ]
 
@@ -72,24 +72,15 @@ class JSONataSyntaxError(ValueError):
         self.detail = detail
 
 
-def is_expression(value: Any) -> bool:
-    """A JSONata expression string: starts exactly with ``{%`` and ends exactly with ``%}``.
-
-    Surrounding whitespace makes the string a plain literal [AWS] (the validator reports
-    it); ``"{%}"`` is too short to be both.
-    """
-    return (type(value) is str and len(value) >= 4
-            and value.startswith("{%") and value.endswith("%}"))
+is_expression = is_jsonata_expression
 
 
 # -- Errors, in AWS's words ---------------------------------------------------------------
 
 def _query_error(expression: str, field: str, problem: str) -> StatesError:
-    error = StatesError(QUERY_EVALUATION_ERROR,
-                        f"The JSONata expression '{expression}' specified for the field "
-                        f"'{field}' {problem}")
-    error.location = field      # the EvaluationFailed event's location
-    return error
+    return StatesError(QUERY_EVALUATION_ERROR,
+                       f"The JSONata expression '{expression}' specified for the field "
+                       f"'{field}' {problem}", location=field)
 
 
 def _type_name(value: Any) -> str:
@@ -458,10 +449,10 @@ def _aws_functions(lib: _Library) -> dict:
         """$hash(data, algorithm): lowercase hex digest of the UTF-8 text of ``data``."""
         if data is None or algorithm is None:
             return None
-        digest = _HASH_ALGORITHMS.get(algorithm)
+        digest = HASH_ALGORITHMS.get(algorithm)
         if digest is None:
             raise _FunctionError(f"$hash: unsupported algorithm {_js_stringify(algorithm)}; "
-                                 f"use one of {', '.join(_HASH_ALGORITHMS)}")
+                                 f"use one of {', '.join(HASH_ALGORITHMS)}")
         text = data if type(data) is str else dumps(_to_json(data, null))
         return digest(text.encode("utf-8", "surrogatepass")).hexdigest()
 
@@ -559,10 +550,6 @@ def _discard(*args, **kwargs) -> None:
 
 _MAX_RANGE_ITEMS = 1000  # as States.ArrayRange [observed]; AWS documents none for $range
 
-_HASH_ALGORITHMS = {
-    "MD5": hashlib.md5, "SHA-1": hashlib.sha1, "SHA-256": hashlib.sha256,
-    "SHA-384": hashlib.sha384, "SHA-512": hashlib.sha512,
-}
 
 
 def _refuse_constant(name: str):
@@ -751,7 +738,7 @@ def _view(value: Any, trie: dict | None, null: Any) -> Any:
     return view
 
 
-class _Expression:
+class Expression:
     """One ``{% %}`` expression, parsed once, with what it needs bound at run time."""
 
     __slots__ = ("expression", "field", "ast", "states", "variables", "path", "literal")
@@ -869,34 +856,25 @@ def compile_template(value: Any, field: str) -> Evaluator:
     for array items) in causes, as AWS names ``Arguments/FunctionName``; any other value
     is a constant. Each expression is parsed here, once. ``now`` (epoch seconds) is
     what ``$now()``/``$millis()`` return, for virtual clocks; the real time by default.
-    The returned function has ``constant`` (and then ``value``) set when nothing in
-    ``value`` is an expression.
+    When nothing in ``value`` is an expression the result is a :class:`Constant`.
     """
     if is_expression(value):
-        return _Expression(value[2:-2].strip(), field)
+        return Expression(value[2:-2].strip(), field)
     if isinstance(value, dict):
         entries = tuple((key, compile_template(item, f"{field}/{key}"))
                         for key, item in value.items())
-        if all(getattr(entry, "constant", False) for _, entry in entries):
-            return _constant(value)
+        if all(isinstance(entry, Constant) for _, entry in entries):
+            return Constant(value)
 
         def build_object(states, variables, now=None):
             return {key: entry(states, variables, now) for key, entry in entries}
         return build_object
     if isinstance(value, list):
         items = tuple(compile_template(item, f"{field}/{i}") for i, item in enumerate(value))
-        if all(getattr(item, "constant", False) for item in items):
-            return _constant(value)
+        if all(isinstance(item, Constant) for item in items):
+            return Constant(value)
 
         def build_array(states, variables, now=None):
             return [item(states, variables, now) for item in items]
         return build_array
-    return _constant(value)
-
-
-def _constant(value: Any) -> Evaluator:
-    def constant(states, variables, now=None):
-        return value
-    constant.constant = True
-    constant.value = value
-    return constant
+    return Constant(value)

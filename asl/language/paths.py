@@ -15,6 +15,7 @@ from __future__ import annotations
 from typing import Any, Callable
 
 from asl.errors import RESULT_PATH_MATCH_FAILURE, RUNTIME, StatesError
+from asl.language import Constant
 from asl.language.intrinsics import compile_intrinsic
 from asl.language.jsonpath import PathNotFound, compile_path, compile_reference_path
 from asl.payload import dumps
@@ -49,18 +50,30 @@ def compile_selector(value: Any, field: str = "InputPath") -> Evaluator | None:
     return compile_value_path(value)
 
 
-def compile_value_path(text: str) -> Evaluator:
-    """A path whose miss is States.Runtime ``Invalid path ...`` (InputPath, ItemsPath, *Path)."""
-    path = compile_path(text)
-    get = path.get
+class PathField:
+    """A path that must select a value (InputPath, ItemsPath, the ``...Path`` fields):
+    a miss is States.Runtime ``Invalid path ...``. ``text`` is the path as written, for
+    causes that quote it."""
 
-    def select(data, env):
+    __slots__ = ("text", "_get")
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self._get = compile_path(text).get
+
+    def __call__(self, data: Any, env: Any) -> Any:
         try:
-            return get(data, env)
+            return self._get(data, env)
         except PathNotFound as exc:
             raise StatesError(RUNTIME, str(exc)) from None
-    select.path_text = text     # for causes that quote the path
-    return select
+
+    def __repr__(self) -> str:
+        return f"PathField({self.text!r})"
+
+
+def compile_value_path(text: str) -> PathField:
+    """A path whose miss is States.Runtime ``Invalid path ...`` (InputPath, ItemsPath, *Path)."""
+    return PathField(text)
 
 
 # -- Payload templates -------------------------------------------------------------------
@@ -76,18 +89,10 @@ def compile_template(template: Any) -> Evaluator:
         return _compile_object(template)
     if isinstance(template, list):
         items = [compile_template(v) for v in template]
-        if all(getattr(i, "constant", False) for i in items):
-            return _constant(template)
+        if all(isinstance(i, Constant) for i in items):
+            return Constant(template)
         return lambda data, env: [i(data, env) for i in items]
-    return _constant(template)
-
-
-def _constant(value: Any) -> Evaluator:
-    def constant(data, env):
-        return value
-    constant.constant = True
-    constant.value = value
-    return constant
+    return Constant(template)
 
 
 def _compile_object(template: dict) -> Evaluator:
@@ -99,10 +104,10 @@ def _compile_object(template: dict) -> Evaluator:
             dynamic = True
         else:
             sub = compile_template(value)
-            dynamic = dynamic or not getattr(sub, "constant", False)
+            dynamic = dynamic or not isinstance(sub, Constant)
             entries.append((key, sub))
     if not dynamic:
-        return _constant(template)
+        return Constant(template)
     entries = tuple(entries)
 
     def build(data, env):

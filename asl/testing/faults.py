@@ -21,7 +21,7 @@ from asl.clock import VirtualClock
 from asl.errors import TaskFailed
 from asl.execution import ExecutionResult
 from asl.resources import Invoker
-from asl.retry import Catcher, Retrier, compile_catchers, compile_retriers
+from asl.states.retry import Catcher, Retrier, compile_catchers, compile_retriers
 
 __all__ = ["Fault", "FaultPlan", "FaultRun", "Call", "TaskInfo", "task_states", "run_with_faults"]
 

@@ -16,7 +16,7 @@ from typing import Any, Iterable
 
 from asl import errors as asl_errors
 from asl.analysis import declared_compensations, walk_states
-from asl.retry import find_retrier
+from asl.states.retry import find_retrier
 from asl.testing.faults import Fault, FaultPlan, FaultRun, run_with_faults, task_states
 from asl.testing.ledger import Ledger, compensation_violations
 

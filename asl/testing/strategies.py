@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 from asl import errors
 from asl.analysis import distinguished_errors, walk_states
-from asl.retry import find_retrier
+from asl.states.retry import find_retrier
 from asl.testing.faults import Fault, FaultPlan, TaskInfo, task_states
 
 __all__ = ["fault_plans", "machine_errors", "UNNAMED_ERROR"]

@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
+from asl.language import JSONATA, JSONPATH, is_number
 from asl.validation.diagnostics import SCHEMA_VALIDATION_FAILED, Diagnostic, pointer
 
 #: The published schema, package data of ``asl.schemas`` (``schemas/asl.schema.json``
@@ -34,7 +35,6 @@ SCHEMA_PATH = Path(str(importlib.resources.files("asl.schemas").joinpath("asl.sc
 
 # In AWS's order, as its message for an unknown Type lists them.
 STATE_TYPES = ("Task", "Wait", "Pass", "Succeed", "Fail", "Choice", "Parallel", "Map")
-JSONPATH, JSONATA = "JSONPath", "JSONata"
 
 Test = Callable[[Any], bool]
 
@@ -247,19 +247,15 @@ _ANNOTATIONS = frozenset({"$schema", "$id", "$defs", "$comment", "title", "descr
                           "default", "examples", "deprecated"})
 
 
-def _is_number(value: Any) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool)
-
-
 _TYPE_TESTS: dict[str, Test] = {
     "object": lambda value: isinstance(value, dict),
     "array": lambda value: isinstance(value, list),
     "string": lambda value: isinstance(value, str),
     "boolean": lambda value: isinstance(value, bool),
     "null": lambda value: value is None,
-    "number": _is_number,
+    "number": is_number,
     # As in JSON Schema, 1.0 is an integer.
-    "integer": lambda value: _is_number(value) and (isinstance(value, int) or value.is_integer()),
+    "integer": lambda value: is_number(value) and (isinstance(value, int) or value.is_integer()),
 }
 
 
@@ -355,7 +351,7 @@ def _enum_test(values, schema, tests):
 def _number_test(compare):
     def make(limit, schema, tests):
         # Written as "not out of range", as jsonschema does, so NaN passes both.
-        return lambda value: not _is_number(value) or not compare(value, limit)
+        return lambda value: not is_number(value) or not compare(value, limit)
     return make
 
 

@@ -21,6 +21,7 @@ import re
 from collections import deque
 
 from asl import errors
+from asl.language import JSONATA, JSONPATH, is_jsonata_expression, is_number
 from asl.language.jsonpath import PathSyntaxError, compile_path, compile_reference_path, is_variable_name
 from asl.validation.diagnostics import (
     DUPLICATE_STATE_NAME,
@@ -41,8 +42,6 @@ from asl.validation.diagnostics import (
 #: that already match every error it lists, so it can never be chosen.
 SHADOWED_RULE = "SHADOWED_RULE"
 
-JSONPATH = "JSONPath"
-JSONATA = "JSONata"
 
 MAX_NAME_LENGTH = 80
 
@@ -176,15 +175,6 @@ def _materialize(loc) -> str:
         loc, key = loc
         keys.append(key)
     return loc + pointer(*reversed(keys)) if keys else loc
-
-
-def _is_number(value) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool)
-
-
-def _is_expression(value) -> bool:
-    """A JSONata expression string: exactly ``{%`` ... ``%}``."""
-    return isinstance(value, str) and len(value) >= 4 and value.startswith("{%") and value.endswith("%}")
 
 
 def _looks_like_path(value: str) -> bool:
@@ -324,7 +314,7 @@ class _Checker:
             self.check_choice_rules(state.get("Choices"), at + "/Choices", language)
         elif kind == "Wait":
             timestamp = state.get("Timestamp")
-            if isinstance(timestamp, str) and not _is_expression(timestamp):
+            if isinstance(timestamp, str) and not is_jsonata_expression(timestamp):
                 self.check_timestamp(timestamp, at + "/Timestamp")
         elif kind == "Parallel":
             if isinstance(state.get("Branches"), list):
@@ -580,7 +570,7 @@ class _Checker:
                         stack.append((child, (at, i)))
 
     def check_expression(self, text: str, loc, allowed: frozenset) -> None:
-        if not _is_expression(text):
+        if not is_jsonata_expression(text):
             if text.lstrip().startswith("{%") or text.rstrip().endswith("%}"):
                 self.report(loc, INVALID_JSONATA_EXPRESSION,
                             "A JSONata expression must start with '{%' and end with '%}', with "
@@ -753,7 +743,7 @@ class _Checker:
     def check_timeouts(self, state: dict, at: str) -> None:
         """HeartbeatSeconds must be smaller than TimeoutSeconds (when both are numbers)."""
         heartbeat, timeout = state.get("HeartbeatSeconds"), state.get("TimeoutSeconds")
-        if _is_number(heartbeat) and _is_number(timeout) and heartbeat >= timeout:
+        if is_number(heartbeat) and is_number(timeout) and heartbeat >= timeout:
             self.report(at + "/HeartbeatSeconds", SCHEMA_VALIDATION_FAILED,
                         f"'HeartbeatSeconds' ({heartbeat}) must be smaller than 'TimeoutSeconds' "
                         f"({timeout})")

@@ -10,7 +10,7 @@ from types import SimpleNamespace
 import pytest
 from hypothesis import given, strategies as st
 
-from asl.choice import (
+from asl.states.choice import (
     INVALID_PATH_DETAIL, NO_CHOICE_MATCHED_CAUSE, compile_rule, no_choice_matched,
 )
 from asl.errors import RUNTIME, StatesError

@@ -19,6 +19,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from hypothesis import given, settings, strategies as st
 
+from asl.language import Constant
 from asl.errors import QUERY_EVALUATION_ERROR, StatesError
 from asl.language.jsonata import (
     JSONataSyntaxError, check_expression, compile_template, expect_type, is_expression,
@@ -389,7 +390,7 @@ def test_templates(template, expected):
 @pytest.mark.parametrize("template", [{"a": 1, "b": [1, {"c": "x"}]}, [1, 2], "x", 3, None])
 def test_templates_without_expressions_are_constants(template):
     compiled = compile_template(template, "Output")
-    assert compiled.constant is True and compiled.value == template
+    assert isinstance(compiled, Constant) and compiled.value == template
     assert compiled(STATES, VARIABLES) == template
 
 

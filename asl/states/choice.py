@@ -1,4 +1,7 @@
-"""JSONPath Choice rules, compiled once into cheap predicates.
+"""Choice: the first rule that holds picks the next state.
+
+The state (:class:`ChoiceState`) and its JSONPath Choice Rules, compiled once into cheap
+predicates; JSONata rules are a ``Condition`` expression each.
 
 :func:`compile_rule` turns one Choice Rule (top-level or nested) into a function
 ``predicate(data, env) -> bool``. ``data`` is the Choice state's effective input (after
@@ -17,20 +20,23 @@ AWS semantics reproduced here:
   ``Variable`` (or its ``...Path`` operand) selects nothing;
 * ``And``/``Or`` short-circuit, so a guarded missing path is never read.
 
-What the Choice state itself does with the result (``Next``, ``Default``, the chosen
-rule's ``Assign``, the no-match failure) belongs to the state executor; the AWS wording of
-that failure is :data:`NO_CHOICE_MATCHED_CAUSE`.
+The AWS wording of the no-match failure is :data:`NO_CHOICE_MATCHED_CAUSE`.
 """
 
 from __future__ import annotations
 
 import operator
 import re
-from typing import Any, Callable
+from dataclasses import dataclass
+from typing import Any, Callable, ClassVar
 
 from asl.errors import RUNTIME, RUNTIME_CAUSE_PREFIX, StatesError
+from asl.language import is_number
 from asl.language.jsonpath import PathNotFound, PathSyntaxError, compile_path
+from asl.language.paths import compile_template
 from asl.language.timestamps import timestamp_key
+from asl.states.base import CompileOptions, Frame, State, Step
+from asl.states.io import as_data_evaluator, common_fields, exit_without_result, jsonata_field
 
 Predicate = Callable[[Any, Any], bool]
 
@@ -67,9 +73,9 @@ _TYPE_TESTS = {
 
 def no_choice_matched(state: str, event_id: int) -> StatesError:
     """The error AWS fails the execution with when no rule matched and there is no Default."""
-    error = StatesError(RUNTIME, NO_CHOICE_MATCHED_CAUSE.format(state=state, event_id=event_id))
-    error.located = True   # the cause already names the state
-    return error
+    # located: the cause already names the state
+    return StatesError(RUNTIME, NO_CHOICE_MATCHED_CAUSE.format(state=state, event_id=event_id),
+                       located=True)
 
 
 def compile_rule(rule: dict) -> Predicate:
@@ -98,6 +104,50 @@ def compile_rule(rule: dict) -> Predicate:
         raise ValueError(
             f"A Choice Rule with 'Variable' needs exactly one comparison operator, found {sorted(operators) or 'none'}")
     return _compile_data_test(rule["Variable"], operators[0], rule[operators[0]])
+
+
+@dataclass(slots=True, kw_only=True, eq=False)
+class ChoiceState(State):
+    """Choice: the first rule that holds (a JSONPath rule, or a JSONata Condition) picks
+    Next, and its Assign (and JSONata Output); else Default with the state's own Assign
+    and Output; else States.Runtime. JSONPath output: the input after InputPath and
+    OutputPath; JSONata: the Output, else the input.
+
+    ``rules``: ``(predicate(data, frame), next, assign, output)`` per Choice Rule.
+    """
+
+    type: ClassVar[str] = "Choice"
+
+    rules: tuple = ()
+    default: str | None = None
+
+    @classmethod
+    def compile(cls, name: str, definition: dict, options: CompileOptions) -> "ChoiceState":
+        fields = common_fields(name, definition, options)
+        if fields["jsonata"]:
+            rules = tuple(
+                (as_data_evaluator(jsonata_field(rule, "Condition", "boolean",
+                                                 f"Choices/{i}/Condition")),
+                 rule["Next"], jsonata_field(rule, "Assign"), jsonata_field(rule, "Output"))
+                for i, rule in enumerate(definition["Choices"]))
+        else:
+            rules = tuple(
+                (compile_rule(rule), rule["Next"],
+                 compile_template(rule["Assign"]) if "Assign" in rule else None, None)
+                for rule in definition["Choices"])
+        return cls(**fields, rules=rules, default=definition.get("Default"))
+
+    def run(self, frame: Frame, raw: Any, size: int | None) -> Step:
+        frame.enter(self, raw)
+        effective = raw if self.input_path is None else self.input_path(raw, frame)
+        for predicate, next_state, assign, output in self.rules:
+            if predicate(effective, frame):
+                break
+        else:
+            if self.default is None:
+                raise no_choice_matched(self.name, frame.entered_id)
+            next_state, assign, output = self.default, self.assign, self.output
+        return exit_without_result(self, frame, raw, effective, size, next_state, assign, output)
 
 
 # --- boolean rules ---------------------------------------------------------------
@@ -202,7 +252,7 @@ def _unary_test(name: str, operand) -> Callable[[Any], bool]:
         key = _utf16(operand)
         return lambda value: type(value) is str and compare(_utf16(value), key)
     if family == "Numeric":
-        if not _is_number(operand):
+        if not is_number(operand):
             raise ValueError(f"'{name}' takes a number, not {_json_type(operand)}")
         return lambda value: (type(value) is int or type(value) is float) and compare(value, operand)
     if family == "Timestamp":
@@ -234,7 +284,7 @@ def _binary_test(name: str) -> Callable[[Any, Any], bool] | None:
         return lambda value, other: (type(value) is str and type(other) is str
                                      and compare(_utf16(value), _utf16(other)))
     if family == "Numeric":
-        return lambda value, other: _is_number(value) and _is_number(other) and compare(value, other)
+        return lambda value, other: is_number(value) and is_number(other) and compare(value, other)
     if family == "Timestamp":
         def timestamps(value, other):
             value_key = timestamp_key(value)
@@ -269,10 +319,6 @@ def _compile_rule_path(text, field: str):
 def _require_bool(name: str, operand) -> None:
     if type(operand) is not bool:
         raise ValueError(f"'{name}' takes true or false, not {_json_type(operand)}")
-
-
-def _is_number(value) -> bool:
-    return type(value) is int or type(value) is float
 
 
 def _utf16(text: str) -> bytes:

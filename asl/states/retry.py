@@ -17,8 +17,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Callable
 
-from asl.errors import matches
+from asl.errors import RUNTIME, StatesError, matches
 from asl.language.paths import ABSENT, compile_result_path, compile_template
+from asl.payload import check_size
+from asl.states.base import Frame, State, Step
+from asl.states.io import jsonata_field, states_variable
 
 
 @dataclass(frozen=True)
@@ -66,8 +69,8 @@ def compile_retriers(definitions) -> tuple[Retrier, ...]:
     )
 
 
-def compile_catchers(definitions, jsonata: bool = False, jsonata_field=None) -> tuple[Catcher, ...]:
-    """Compile Catch; ``jsonata_field(catcher, field)`` compiles JSONata Output/Assign."""
+def compile_catchers(definitions, jsonata: bool = False) -> tuple[Catcher, ...]:
+    """Compile Catch (in the state's query language)."""
     if jsonata:
         return tuple(
             Catcher(error_equals=tuple(c["ErrorEquals"]), next=c["Next"], jsonata=True,
@@ -97,3 +100,47 @@ def find_catcher(catchers, error: str) -> Catcher | None:
         if matches(catcher.error_equals, error):
             return catcher
     return None
+
+
+def run_with_retry(state: State, frame: Frame, raw: Any, retriers: tuple[Retrier, ...],
+                   catchers: tuple[Catcher, ...], attempt: Callable[[], Step]) -> Step:
+    """Run ``attempt()`` (one try of the state's work, to its exit) under its Retry and
+    Catch rules: the per-state pipeline of Task, Parallel and Map, read top-down."""
+    counters = [0] * len(retriers)
+    while True:
+        try:
+            return attempt()
+        except StatesError as exc:
+            frame.locate(exc)
+            error = exc.error or ""
+            if error == RUNTIME:
+                raise
+            index = find_retrier(retriers, error)
+            if index is not None:
+                retrier = retriers[index]
+                if counters[index] < retrier.max_attempts:
+                    counters[index] += 1
+                    delay = retrier.delay(counters[index])
+                    applied = frame.clock.jitter(delay) if retrier.jitter else delay
+                    frame.retrying(state, exc, applied, delay)
+                    continue
+            catcher = find_catcher(catchers, error)
+            if catcher is None:
+                raise
+            return _caught(state, frame, raw, exc, catcher)
+
+
+def _caught(state: State, frame: Frame, raw: Any, exc: StatesError, catcher: Catcher) -> Step:
+    """The Catcher's transition: its output from the Error Output, its Assign, its Next."""
+    error_output = exc.error_output()
+    if catcher.jsonata:      # Output and Assign over $states, errorOutput included
+        states = states_variable(frame, raw, errorOutput=error_output)
+        output = catcher.output(states, frame) if catcher.output else error_output
+        assigned = catcher.assign(states, frame) if catcher.assign else None
+    else:                    # ResultPath places the Error Output into the raw input
+        output = catcher.place(raw, error_output)
+        assigned = catcher.assign(error_output, frame) if catcher.assign else None
+    frame.caught(state, exc, catcher.next)
+    size = check_size(output, state.name)
+    frame.exit(state, output, assigned)
+    return catcher.next, output, size
