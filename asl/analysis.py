@@ -27,6 +27,8 @@ from dataclasses import dataclass, field
 from typing import Any, Iterable, Iterator
 
 from asl import errors
+from asl.definition.scopes import StateRef, nested_scopes
+from asl.definition.scopes import walk_states as _walk_states
 from asl.errors import matches
 from asl.states.retry import compile_retriers, find_retrier
 
@@ -53,21 +55,6 @@ _MAX_VISITS = 20_000
 
 # -- walking a definition -------------------------------------------------------------------
 
-@dataclass(frozen=True)
-class StateRef:
-    """One state at any depth: ``enclosing`` names the Parallel/Map states around it
-    (outermost first); ``branch`` is its Parallel branch index (None elsewhere)."""
-
-    name: str
-    definition: dict
-    enclosing: tuple[str, ...] = ()
-    branch: int | None = None
-
-    @property
-    def type(self) -> str:
-        return self.definition.get("Type", "")
-
-
 def _as_definition(source: Any) -> dict:
     """A definition dict from a dict, a StateMachine, JSON/YAML text or a path."""
     if hasattr(source, "definition") and not isinstance(source, dict):
@@ -77,23 +64,15 @@ def _as_definition(source: Any) -> dict:
 
 
 def _processor(state: dict) -> dict:
-    return state.get("ItemProcessor") or state.get("Iterator") or {}
+    """A Map's item processor (ItemProcessor, or the legacy Iterator)."""
+    scopes = nested_scopes(state)
+    return scopes[0][1] if scopes else {}
 
 
 def walk_states(definition: Any) -> Iterator[StateRef]:
-    """Every state of the machine, nested ones included, in document order."""
-    def walk(scope: dict, enclosing: tuple, branch):
-        for name, state in (scope.get("States") or {}).items():
-            if not isinstance(state, dict):
-                continue
-            yield StateRef(name, state, enclosing, branch)
-            kind = state.get("Type")
-            if kind == "Parallel":
-                for i, sub in enumerate(state.get("Branches") or ()):
-                    yield from walk(sub, enclosing + (name,), i)
-            elif kind == "Map":
-                yield from walk(_processor(state), enclosing + (name,), None)
-    yield from walk(_as_definition(definition), (), None)
+    """Every state of the machine, nested ones included, in document order (a dict, a
+    StateMachine, JSON/YAML text or a path)."""
+    return _walk_states(_as_definition(definition))
 
 
 def distinguished_errors(state: dict, unnamed: str = UNNAMED_ERROR) -> list[str]:

@@ -123,13 +123,13 @@ def run(definition, input_text, resource_targets, subs, mock_file, test_case, vi
           --input '{"order_id": "o-1", "fail_at": "notify"}' --trace
     """
     import asl
-    from asl.definition import DefinitionError, load_definition
+    from asl.definition import DefinitionError, read_definition
     from asl.mock import MockConfigError, find_test_case, load_mock_config, mock_resources
     from asl.resources import ResourceLoadError, load_resources
 
     try:
         substitutions = _parse_subs(subs)
-        loaded = load_definition(definition if definition != "-" else "-", substitutions)
+        loaded = read_definition(definition, substitutions)
         execution_input = _read_input(input_text)
         resources = {}
         for target in resource_targets:
@@ -138,7 +138,7 @@ def run(definition, input_text, resource_targets, subs, mock_file, test_case, vi
             raise click.UsageError("--mock and --test-case go together")
         if mock_file is not None:
             config = load_mock_config(mock_file)
-            resources = mock_resources(loaded, config, find_test_case(config, test_case), resources)
+            resources = mock_resources(loaded.definition, config, find_test_case(config, test_case), resources)
         machine = asl.StateMachine(loaded)
         missing = machine.missing_resources(resources)
         if missing:
@@ -242,10 +242,10 @@ def _short(value, limit: int = 80) -> str:
 def _load_machine_and_resources(definition, resource_targets, subs):
     """Shared by run-like commands: the StateMachine, the resources and their modules."""
     import asl
-    from asl.definition import load_definition
+    from asl.definition import read_definition
     from asl.resources import load_resource_module, resources_of
 
-    loaded = load_definition(definition, _parse_subs(subs))
+    loaded = read_definition(definition, _parse_subs(subs))
     modules, resources = [], {}
     for target in resource_targets:
         module = load_resource_module(target)

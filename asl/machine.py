@@ -10,6 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from asl.definition.scopes import walk_states
 from asl.execution import Execution, ExecutionResult, Identity, new_run
 from asl.payload import copy, sized_copy
 from asl.resources import can_resolve, parse_resource
@@ -32,26 +33,24 @@ class MissingResourceError(LookupError):
 
 def _task_resources(definition: dict):
     """Every (state name, ResourceSpec, Parameters template) at any depth."""
-    for name, state in definition.get("States", {}).items():
-        kind = state.get("Type")
-        if kind == "Task":
-            yield name, parse_resource(state["Resource"]), state.get("Parameters")
-        elif kind == "Parallel":
-            for branch in state.get("Branches", ()):
-                yield from _task_resources(branch)
-        elif kind == "Map":
-            yield from _task_resources(state.get("ItemProcessor") or state.get("Iterator") or {})
+    for ref in walk_states(definition):
+        state = ref.definition
+        if ref.type == "Task":
+            yield ref.name, parse_resource(state["Resource"]), state.get("Parameters")
+        elif ref.type == "Map":
             for field in ("ItemReader", "ResultWriter"):
                 if "Resource" in state.get(field, {}):
-                    yield (name, parse_resource(state[field]["Resource"]),
+                    yield (ref.name, parse_resource(state[field]["Resource"]),
                            state[field].get("Parameters"))
 
 
 class StateMachine:
     """A compiled ASL state machine.
 
-    ``definition`` is a dict, JSON or YAML text. It is validated first
-    (:class:`asl.ValidationError` lists every problem) and compiled once.
+    ``definition`` is a dict, JSON or YAML text, a path, or a
+    :class:`asl.definition.LoadedDefinition`. It is read once, and that same object is
+    validated (:class:`asl.ValidationError` lists every problem, a state name given twice
+    included) and compiled.
     ``name``, ``region``, ``account`` and ``role_arn`` make the ARNs that ``$$`` and the
     history report.
     """
@@ -59,13 +58,19 @@ class StateMachine:
     def __init__(self, definition: Any, *, name: str = "StateMachine",
                  region: str = "us-east-1", account: str = "123456789012",
                  role_arn: str | None = None, substitutions: dict | None = None) -> None:
-        from asl.definition import load_definition
+        from asl.definition import LoadedDefinition, read_definition, substitute
         from asl.validation import ValidationError, validate
 
-        definition = load_definition(definition, substitutions)
-        problems = [d for d in validate(definition) if d.severity == "ERROR"]
+        if isinstance(definition, LoadedDefinition):
+            loaded = definition
+            if substitutions:
+                loaded = loaded._replace(definition=substitute(loaded.definition, substitutions))
+        else:
+            loaded = read_definition(definition, substitutions)
+        problems = [d for d in validate(loaded) if d.severity == "ERROR"]
         if problems:
             raise ValidationError(problems)
+        definition = loaded.definition
         self._definition = definition
         language = definition.get("QueryLanguage", "JSONPath")
         self._scope = compile_scope(definition, CompileOptions(language))

@@ -19,6 +19,7 @@ import threading
 from pathlib import Path
 from typing import Any
 
+from asl.definition.scopes import walk_states
 from asl.errors import TaskFailed
 from asl.resources import RawResult, lookup, parse_resource
 
@@ -125,13 +126,5 @@ def mock_resources(definition: dict, config: dict, test_case: dict,
 
 
 def _resources_of(definition: dict, states: set) -> set:
-    found = set()
-    for name, state in (definition.get("States") or {}).items():
-        if state.get("Type") == "Task" and name in states:
-            found.add(state["Resource"])
-        for branch in state.get("Branches", ()):
-            found |= _resources_of(branch, states)
-        processor = state.get("ItemProcessor") or state.get("Iterator")
-        if processor:
-            found |= _resources_of(processor, states)
-    return found
+    return {ref.definition["Resource"] for ref in walk_states(definition)
+            if ref.type == "Task" and ref.name in states}

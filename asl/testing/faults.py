@@ -229,7 +229,6 @@ class _Injector:
                 self.time_out(name, context)
             raise TaskFailed(fault.error, fault.cause)
 
-        injected.handler = handler     # not __wrapped__: inspect.signature would follow it
         return injected
 
     def time_out(self, name: str, context) -> None:

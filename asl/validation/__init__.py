@@ -19,7 +19,6 @@ from typing import Any, Iterable
 from asl.validation.diagnostics import (
     DUPLICATE_STATE_NAME,
     ERROR,
-    SCHEMA_VALIDATION_FAILED,
     WARNING,
     Diagnostic,
 )
@@ -47,17 +46,19 @@ class ValidationError(ValueError):
 
 
 def validate(definition: Any) -> list[Diagnostic]:
-    """Every problem of ``definition`` (a dict, JSON/YAML text or a path), in document order.
+    """Every problem of ``definition`` (a dict, JSON/YAML text, a path or a
+    :class:`asl.definition.LoadedDefinition`), in document order.
 
     Raises :class:`asl.definition.DefinitionError` when the definition cannot be read or
     is not a JSON object; any object, however wrong, gives diagnostics instead.
     """
-    from asl.definition import read_definition
+    from asl.definition import LoadedDefinition, read_definition
+    from asl.validation.schema import schema_diagnostics
     from asl.validation.semantic import semantic_diagnostics
 
-    loaded = read_definition(definition)
+    loaded = definition if isinstance(definition, LoadedDefinition) else read_definition(definition)
     found = _duplicate_key_diagnostics(loaded.duplicate_keys)
-    found.extend(_schema_diagnostics(loaded.definition))
+    found.extend(schema_diagnostics(loaded.definition))
     found.extend(semantic_diagnostics(loaded.definition))
     return _in_document_order(list(dict.fromkeys(found)), loaded.definition)
 
@@ -78,21 +79,6 @@ def _summary(diagnostics: list[Diagnostic]) -> str:
 
 def _count(n: int, noun: str) -> str:
     return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
-
-
-def _schema_diagnostics(definition: dict) -> list[Diagnostic]:
-    """The schema pass; skipped only if its module is not installed."""
-    try:
-        from asl.validation.schema import schema_diagnostics
-    except ImportError as exc:
-        if exc.name != "asl.validation.schema":
-            raise
-        return []
-    try:
-        return list(schema_diagnostics(definition))
-    except RecursionError:
-        return [Diagnostic("", SCHEMA_VALIDATION_FAILED,
-                           "The definition is nested too deeply to be checked against the schema")]
 
 
 def _duplicate_key_diagnostics(pointers: Iterable[str]) -> list[Diagnostic]:

@@ -53,11 +53,15 @@ def schema_diagnostics(definition: Any) -> list[Diagnostic]:
         return [_diagnostic((), f"The ASL JSON Schema could not be read from {SCHEMA_PATH}: {problem}")]
     machine_language = _language(definition.get("QueryLanguage"), JSONPATH)
     found: list[Diagnostic] = []
-    _validate(definition, None, machine_language, (), found)
-    for location, state in _states(definition):
-        # Nested states inherit the state machine's language, not their parent's [spec].
-        language = _language(state.get("QueryLanguage"), machine_language)
-        _validate(state, state["Type"] + "State", language, location, found)
+    try:
+        _validate(definition, None, machine_language, (), found)
+        for location, state in _states(definition):
+            # Nested states inherit the state machine's language, not their parent's [spec].
+            language = _language(state.get("QueryLanguage"), machine_language)
+            _validate(state, state["Type"] + "State", language, location, found)
+    except RecursionError:
+        found.append(_diagnostic((), "The definition is nested too deeply to be checked "
+                                     "against the schema"))
     return list(dict.fromkeys(found))
 
 

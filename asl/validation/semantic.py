@@ -22,7 +22,9 @@ from collections import deque
 
 from asl import errors
 from asl.language import JSONATA, JSONPATH, is_jsonata_expression, is_number
+from asl.language.intrinsics import STRING_RETURNING, check_intrinsic, is_intrinsic_call
 from asl.language.jsonpath import PathSyntaxError, compile_path, compile_reference_path, is_variable_name
+from asl.language.timestamps import is_timestamp
 from asl.validation.diagnostics import (
     DUPLICATE_STATE_NAME,
     ERROR,
@@ -192,8 +194,6 @@ class _Checker:
         self.top_language = JSONATA if language == JSONATA else JSONPATH
         self._path_errors: dict[tuple[str, bool], str | None] = {}
         self._jsonata_errors: dict[str, str | None] = {}
-        self._intrinsics = None
-        self._is_timestamp = None
 
     # -- reporting -----------------------------------------------------------------------
 
@@ -749,16 +749,12 @@ class _Checker:
                         f"({timeout})")
 
     def check_timestamp(self, text: str, loc) -> None:
-        if self._is_timestamp is None:
-            self._is_timestamp = _timestamp_check()
-        if not self._is_timestamp(text):
+        if not is_timestamp(text):
             self.report(loc, SCHEMA_VALIDATION_FAILED, "String does not match RFC3339 timestamp")
 
     def intrinsics(self):
-        """(is_intrinsic_call, check_intrinsic, STRING_RETURNING), imported on first use."""
-        if self._intrinsics is None:
-            self._intrinsics = _intrinsic_functions()
-        return self._intrinsics
+        """(is_intrinsic_call, check_intrinsic, STRING_RETURNING)."""
+        return is_intrinsic_call, check_intrinsic, STRING_RETURNING
 
 
 def _states_in_document_order(definition: dict):
@@ -821,40 +817,3 @@ def _covered(name: str, earlier: list[str]) -> bool:
 
 def _covers(earlier_name: str, names: list[str]) -> bool:
     return any(_covered(name, [earlier_name]) for name in names)
-
-
-def _intrinsic_functions():
-    try:
-        from asl.language.intrinsics import STRING_RETURNING, check_intrinsic, is_intrinsic_call
-    except ImportError as exc:
-        if exc.name != "asl.language.intrinsics":
-            raise
-        # The intrinsics module is not there (yet): recognise calls, check nothing.
-        call = re.compile(r"^\s*[A-Za-z0-9_.]+\s*\(.*\)\s*$", re.DOTALL)
-        return ((lambda text: bool(call.match(text))), (lambda text: None),
-                frozenset({"States.Format", "States.JsonToString", "States.ArrayGetItem",
-                           "States.Base64Encode", "States.Base64Decode", "States.Hash",
-                           "States.UUID"}))
-    return is_intrinsic_call, check_intrinsic, STRING_RETURNING
-
-
-def _timestamp_check():
-    try:
-        from asl.language.timestamps import is_timestamp
-    except ImportError as exc:
-        if exc.name != "asl.language.timestamps":
-            raise
-        # The timestamps module is not there (yet): a strict RFC 3339 check of our own.
-        shape = re.compile(
-            r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$")
-
-        def is_timestamp(text):
-            from datetime import datetime
-            if not shape.match(text):
-                return False
-            try:
-                datetime.fromisoformat(text.replace("Z", "+00:00"))
-            except ValueError:
-                return False
-            return True
-    return is_timestamp
