@@ -9,7 +9,7 @@
 from asl.clock import RealClock, VirtualClock
 from asl.errors import StatesError, TaskFailed
 from asl.execution import Execution, ExecutionResult
-from asl.machine import MissingResourceError, StateMachine
+from asl.machine import InvalidExecutionInput, MissingResourceError, StateMachine
 from asl.resources import TaskContext
 from asl.validation import Diagnostic, ValidationError, validate
 
@@ -18,6 +18,6 @@ __version__ = "0.1.0"
 __all__ = [
     "StateMachine", "Execution", "ExecutionResult", "TaskContext",
     "VirtualClock", "RealClock",
-    "TaskFailed", "StatesError", "MissingResourceError",
+    "TaskFailed", "StatesError", "MissingResourceError", "InvalidExecutionInput",
     "validate", "Diagnostic", "ValidationError",
 ]

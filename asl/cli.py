@@ -54,12 +54,13 @@ def validate(file: str, as_json: bool) -> None:
               "please report it")
     valid = is_valid(diagnostics)
     if as_json:
-        click.echo(json.dumps({"valid": valid, "diagnostics": [d.to_dict() for d in diagnostics]},
-                              indent=2, ensure_ascii=False))
+        click.echo(_printable(json.dumps(
+            {"valid": valid, "diagnostics": [d.to_dict() for d in diagnostics]},
+            indent=2, ensure_ascii=False)))
     else:
         for diagnostic in diagnostics:
-            click.echo(str(diagnostic))
-        click.echo(f"{name}: {_summary(diagnostics, valid)}")
+            click.echo(_printable(str(diagnostic)))
+        click.echo(_printable(f"{name}: {_summary(diagnostics, valid)}"))
     sys.exit(EXIT_OK if valid else EXIT_INVALID)
 
 
@@ -82,8 +83,20 @@ def _plural(n: int, noun: str) -> str:
 
 def _fail(message: str) -> None:
     """One line on stderr, exit 2: the input could not be used at all."""
-    click.echo(f"error: {message}", err=True)
+    click.echo(_printable(f"error: {message}"), err=True)
     sys.exit(EXIT_UNUSABLE)
+
+
+def _printable(text: str) -> str:
+    """``text`` with lone surrogates (legal in a JSON escape, not in UTF-8) escaped."""
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
+def _problem(exc: BaseException) -> str:
+    """One line for a user's mistake: a file error names the file, not an errno."""
+    if isinstance(exc, OSError) and exc.filename is not None:
+        return f"{exc.filename}: {exc.strerror or exc}"
+    return str(exc)
 
 
 @main.command()
@@ -105,7 +118,8 @@ def _fail(message: str) -> None:
               help="Print the AWS-shaped execution history (JSON) on stderr.")
 @click.option("--name", default=None, help="The execution name (default: a UUID).")
 @click.option("--json", "as_json", is_flag=True,
-              help='Print {"executionArn", "status", "output", "error", "cause"} whatever the status.')
+              help='Print {"executionArn", "status", "output", "error", "cause", "states"} '
+                   'whatever the status ("states": the names of the states entered, in order).')
 def run(definition, input_text, resource_targets, subs, mock_file, test_case, virtual_time,
         trace, show_history, name, as_json):
     """Execute the state machine in DEFINITION (JSON or YAML) in-process.
@@ -147,8 +161,8 @@ def run(definition, input_text, resource_targets, subs, mock_file, test_case, vi
         raise
     except asl.ValidationError as exc:
         _fail(f"{definition}: invalid definition\n{exc}")
-    except (DefinitionError, ResourceLoadError, MockConfigError) as exc:
-        _fail(str(exc))
+    except (DefinitionError, ResourceLoadError, MockConfigError, ValueError, OSError) as exc:
+        _fail(_problem(exc))
     except asl.MissingResourceError as exc:
         _fail(f"{exc}\n(give them with --resources FILE, whose RESOURCES dict maps a Resource "
               "string or a Lambda function name to a callable, or with --mock)")
@@ -195,9 +209,10 @@ def _read_input(text):
         except OSError as exc:
             raise ValueError(f"cannot read input file '{path}': {exc.strerror}") from None
         source = path
+    from asl.payload import NotJSON, loads
     try:
-        return json.loads(text)
-    except ValueError as exc:
+        return loads(text)
+    except NotJSON as exc:
         raise ValueError(f"{source}: input is not valid JSON: {exc}") from None
 
 
@@ -299,7 +314,7 @@ def faults(definition, resource_targets, input_text, subs, error_names, concurre
     except (click.UsageError, SystemExit):
         raise
     except _user_errors() as exc:
-        _fail(str(exc))
+        _fail(_problem(exc))
     ledger = next((m.LEDGER for m in modules if hasattr(m, "LEDGER")), None)
     rows = scenarios(machine, resources, execution_input, ledger=ledger,
                      errors=tuple(error_names) or ("States.TaskFailed",), concurrency=concurrency)
@@ -333,10 +348,11 @@ def check(definition, pairs, subs):
     or compensate one twice or out of order. Exits 1 when there is an ERROR finding.
     """
     from asl.analysis import error_flows, findings, format_findings, format_table
-    from asl.definition import load_definition
+    from asl.definition import read_definition
+    from asl.validation import is_valid, validate
 
     try:
-        loaded = load_definition(definition, _parse_subs(subs))
+        loaded = read_definition(definition, _parse_subs(subs))
         compensations = None
         if pairs:
             compensations = {}
@@ -346,12 +362,18 @@ def check(definition, pairs, subs):
                     raise click.BadParameter(f"'{pair}' is not STEP=COMPENSATION",
                                              param_hint="--compensation")
                 compensations[step] = compensation
-        flows = error_flows(loaded)
-        found = findings(loaded, compensations)
+        diagnostics = validate(loaded)
+        if not is_valid(diagnostics):
+            for diagnostic in diagnostics:
+                click.echo(_printable(str(diagnostic)))
+            click.echo(_printable(f"{definition}: {_summary(diagnostics, False)}"))
+            sys.exit(EXIT_INVALID)
+        flows = error_flows(loaded.definition)
+        found = findings(loaded.definition, compensations)
     except (click.UsageError, SystemExit):
         raise
     except _user_errors() as exc:
-        _fail(str(exc))
+        _fail(_problem(exc))
     click.echo(format_table(flows))
     if found:
         click.echo("")
@@ -373,7 +395,7 @@ def saga(file):
     try:
         generated = Saga.from_file(file).to_json()
     except (SagaError, OSError, ValueError) as exc:
-        _fail(str(exc))
+        _fail(_problem(exc))
     click.echo(generated)
 
 
@@ -399,11 +421,27 @@ def graph(definition, fmt, path_file, subs):
         loaded = load_definition(definition, _parse_subs(subs))
         path = None
         if path_file is not None:
-            with open(path_file, encoding="utf-8") as handle:
-                path = path_from_file(json.load(handle))
+            path = _read_path(path_file, path_from_file)
         drawing = render(loaded, fmt, path)
     except (click.UsageError, SystemExit):
         raise
     except (DefinitionError, OSError, ValueError) as exc:
-        _fail(str(exc))
+        _fail(_problem(exc))
     click.echo(drawing)
+
+
+def _read_path(path_file: str, path_from_file):
+    """--path: the file 'asl run --json' or 'asl run --history' wrote; errors name it."""
+    from asl.payload import NotJSON, loads
+    try:
+        with open(path_file, encoding="utf-8") as handle:
+            text = handle.read()
+    except OSError as exc:
+        raise ValueError(f"{path_file}: {exc.strerror or exc}") from None
+    try:
+        return path_from_file(loads(text))
+    except NotJSON as exc:
+        raise ValueError(f"{path_file}: not JSON: {exc}") from None
+    except (ValueError, KeyError, TypeError) as exc:
+        raise ValueError(f"{path_file}: not the output of 'asl run --json' or "
+                         f"'asl run --history' ({exc})") from None

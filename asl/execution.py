@@ -39,6 +39,9 @@ from asl.states.task import TaskTokens
 _LOCATED_ERRORS = (errors.RUNTIME, errors.QUERY_EVALUATION_ERROR)
 #: All the variables of one execution hold at most 10 MiB (AWS quota).
 VARIABLES_LIMIT = 10 * 1024 * 1024
+#: A Standard execution's longest run (AWS quota: one year), enforced under a VirtualClock.
+MAX_EXECUTION_SECONDS = 365 * 86400.0
+
 #: How often a real-time sleep or a call on a worker looks at the stop and the deadline.
 _POLL_SECONDS = 0.05
 
@@ -137,6 +140,27 @@ class Identity:
                 f"{self.state_machine_name}:{execution_name}")
 
 
+class ListenerFailed(Exception):
+    """The ``on_event`` listener raised: the execution ends FAILED, saying so."""
+
+
+class _Listener:
+    """The user's ``on_event`` listener, given copies (it cannot change the state data or
+    the history) and kept apart from asl's own faults when it raises."""
+
+    __slots__ = ("function",)
+
+    def __init__(self, function) -> None:
+        self.function = function
+
+    def __call__(self, event_type: str, details: dict) -> None:
+        try:
+            self.function(event_type, copy_json(details))
+        except Exception as exc:  # noqa: BLE001 - the caller's bug, reported as theirs
+            raise ListenerFailed(f"the on_event listener raised {type(exc).__name__}: {exc} "
+                                 f"(on the {event_type} event)") from exc
+
+
 class Run:
     """What every thread of one execution shares (:class:`asl.states.base.RunView`)."""
 
@@ -157,12 +181,15 @@ class Run:
         self.synchronous = synchronous
         # start(): anyone may stop it, so user code runs where a stop can leave it behind
         self.stoppable = not synchronous
-        self.listener = listener        # called with (event type, details) as events happen
+        # called with (event type, a copy of the details) as events happen
+        self.listener = None if listener is None else _Listener(listener)
         self.history = History()
         self.states: list[str] = []
         self.cancel = _Cancel()
         self.stop_reason: tuple[str | None, str | None] | None = None
         self.start_time = clock.time()
+        if clock.virtual:       # AWS ends any execution after one year; real time never gets there
+            timeout = MAX_EXECUTION_SECONDS if timeout is None else min(timeout, MAX_EXECUTION_SECONDS)
         self.deadline = None if timeout is None else self.start_time + timeout
         self.tokens = TaskTokens(clock)
         self._lock = threading.Lock()
@@ -539,10 +566,15 @@ class Execution:
         except StatesError as exc:
             status, error, cause = "FAILED", exc.error, exc.cause
         except ExecutionTimedOut:
-            status, error, cause = "TIMED_OUT", errors.TIMEOUT, "The execution has timed out."
+            # AWS's DescribeExecution shows no error or cause for a timed-out execution;
+            # its ExecutionTimedOut event carries them.
+            status, error, cause = "TIMED_OUT", None, None
         except Aborted:
             status = "ABORTED"
             error, cause = run.stop_reason or (None, None)
+        except ListenerFailed as exc:
+            status, error, cause = "FAILED", errors.RUNTIME, str(exc)
+            run.listener = None          # not told of the failure it caused
         except HistoryLimitExceeded:
             status, error = "FAILED", errors.RUNTIME
             cause = (f"The execution reached the maximum number of history events "
@@ -554,8 +586,13 @@ class Execution:
             output = None
             run.history.limit = None     # the closing event is always recorded
             details = {k: v for k, v in (("error", error), ("cause", cause)) if v is not None}
-            frame.event({"FAILED": "ExecutionFailed", "TIMED_OUT": "ExecutionTimedOut",
-                         "ABORTED": "ExecutionAborted"}[status], details)
+            if status == "TIMED_OUT":
+                details = {"error": errors.TIMEOUT, "cause": "The execution has timed out."}
+            try:
+                frame.event({"FAILED": "ExecutionFailed", "TIMED_OUT": "ExecutionTimedOut",
+                             "ABORTED": "ExecutionAborted"}[status], details)
+            except ListenerFailed:
+                pass                     # the history has the event; the run is over
         else:
             output = copy_json(output)
         self._result = ExecutionResult(

@@ -11,12 +11,18 @@ from pathlib import Path
 from typing import Any
 
 from asl.definition.scopes import walk_states
+from asl.errors import StatesError
 from asl.execution import Execution, ExecutionResult, Identity, new_run
 from asl.payload import copy, sized_copy
-from asl.resources import can_resolve, parse_resource
+from asl.resources import can_resolve, lookup, parse_resource
 from asl.states import CompileOptions, compile_scope
 
-__all__ = ["StateMachine", "MissingResourceError"]
+__all__ = ["StateMachine", "MissingResourceError", "InvalidExecutionInput"]
+
+
+class InvalidExecutionInput(ValueError):
+    """The execution input is not a payload AWS accepts: NaN, Infinity, a lone UTF-16
+    surrogate, or a value JSON cannot hold (StartExecution's ``InvalidExecutionInput``)."""
 
 
 class MissingResourceError(LookupError):
@@ -112,8 +118,18 @@ class StateMachine:
             missing = self.missing_resources(resources)
             if missing:
                 raise MissingResourceError(missing)
+            for state_name, spec, parameters in self._tasks:
+                handler = lookup(spec, resources, parameters)
+                if handler is not None and not callable(handler):
+                    raise TypeError(f"state '{state_name}': the resources mapping gives "
+                                    f"'{spec.resource}' a {type(handler).__name__}, not a callable")
             self._resolved = (id(resources), keys)
-        input_value, input_size = sized_copy({} if input_value is None else input_value)
+        try:
+            input_value, input_size = sized_copy({} if input_value is None else input_value)
+        except StatesError as exc:
+            raise InvalidExecutionInput(
+                "the execution input is not JSON: " + exc.cause.removeprefix(
+                    "Unable to marshal response: ")) from None
         return new_run(self.identity, self._scope, input_value, resources, clock=clock,
                        name=name, concurrency=concurrency, timeout=self._timeout,
                        synchronous=synchronous, on_event=on_event, input_size=input_size)

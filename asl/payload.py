@@ -9,6 +9,7 @@ what tells a value's size and rejects what JSON cannot hold.
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 from asl.errors import DATA_LIMIT_EXCEEDED, StatesError
@@ -57,14 +58,55 @@ def dumps(value: Any) -> str:
         return json.dumps(value, separators=(",", ":"), ensure_ascii=False, default=repr)
 
 
-def _marshal(value: Any) -> str:
+#: A UTF-16 surrogate code point: JSON text is UTF-8, which cannot hold one on its own.
+_SURROGATE = re.compile("[\ud800-\udfff]")
+#: ``\uD800``..``\uDFFF`` escapes in JSON text (a pair is fine, a lone one is not).
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
+
+
+class NotJSON(ValueError):
+    """Text or a value that AWS's JSON payloads cannot be: NaN, Infinity, a lone
+    surrogate, or not JSON at all."""
+
+
+def loads(text: str) -> Any:
+    """Strict JSON, as AWS reads payloads: no NaN or Infinity, no lone surrogates.
+
+    Raises :class:`NotJSON` with a one-line reason.
+    """
+    def refuse(name: str):
+        raise NotJSON(f"{name} is not a JSON value")
     try:
-        return _encode(value)
+        value = json.loads(text, parse_constant=refuse)
+    except NotJSON:
+        raise
+    except RecursionError:
+        raise NotJSON("nested too deeply") from None
+    except ValueError as exc:
+        raise NotJSON(str(exc)) from None
+    if _SURROGATE.search(text) or _SURROGATE_ESCAPE.search(text):
+        _marshal(value, NotJSON)
+    return value
+
+
+def _marshal(value: Any, failure=None) -> str:
+    try:
+        text = _encode(value)
     except (TypeError, ValueError) as exc:
+        if failure is not None:
+            raise failure(str(exc)) from None
         raise StatesError("Runtime.MarshalError", f"Unable to marshal response: {exc}") from None
     except RecursionError:        # a value that contains itself (or is nested absurdly deep)
+        if failure is not None:
+            raise failure("circular reference detected, or nested too deeply") from None
         raise StatesError("Runtime.MarshalError",
                           "Unable to marshal response: circular reference detected") from None
+    if not text.isascii() and _SURROGATE.search(text):
+        message = "a string holds a lone UTF-16 surrogate, which UTF-8 JSON cannot carry"
+        if failure is not None:
+            raise failure(message)
+        raise StatesError("Runtime.MarshalError", f"Unable to marshal response: {message}")
+    return text
 
 
 def _fits(text: str) -> bool:

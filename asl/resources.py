@@ -17,6 +17,7 @@ token, ``heartbeat()``...). ``async def`` callables are awaited.
 from __future__ import annotations
 
 import inspect
+import threading
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -271,4 +272,24 @@ def _run_coroutine(awaitable):
 
     async def _await():
         return await awaitable
-    return asyncio.run(_await())
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(_await())
+    # execute() was called from inside a running loop (an async test, a notebook): that
+    # loop is blocked in this call, so the coroutine gets a loop of its own on a thread.
+    outcome: list = []
+
+    def run() -> None:
+        try:
+            outcome.append((True, asyncio.run(_await())))
+        except BaseException as exc:  # noqa: BLE001 - re-raised on the caller's thread
+            outcome.append((False, exc))
+
+    thread = threading.Thread(target=run, name="asl-coroutine", daemon=True)
+    thread.start()
+    thread.join()
+    ok, value = outcome[0]
+    if not ok:
+        raise value
+    return value

@@ -54,6 +54,7 @@ def read_definition(source: Any, substitutions: dict[str, str] | None = None) ->
     """Like :func:`load_definition`, also reporting keys that appeared twice in one object."""
     duplicates: list[str] = []
     if isinstance(source, dict):
+        _check_json(source)
         definition = source
     elif isinstance(source, Path):
         definition = _parse(_read_file(source), str(source), source.suffix, duplicates)
@@ -72,6 +73,17 @@ def read_definition(source: Any, substitutions: dict[str, str] | None = None) ->
         except RecursionError:
             raise DefinitionError("the definition is nested too deeply") from None
     return LoadedDefinition(definition, tuple(duplicates))
+
+
+def _check_json(definition: dict) -> None:
+    """A dict must be what JSON text could have given: no NaN, Infinity, sets or dates
+    (AWS receives definitions as JSON text)."""
+    try:
+        json.dumps(definition, allow_nan=False)
+    except (TypeError, ValueError) as exc:
+        raise DefinitionError(f"the definition is not JSON: {exc}") from None
+    except RecursionError:
+        raise DefinitionError("the definition is nested too deeply") from None
 
 
 def substitute(definition: dict, substitutions: dict[str, str]) -> dict:
@@ -234,7 +246,9 @@ def _parse_yaml(text: str, prefix: str, duplicates: list, fallback_message: str 
     loader = _yaml_loader()(text)
     loader.repeated = {}
     try:
-        value = loader.get_single_data()
+        node = loader.get_single_node()
+        _check_expansion(node, prefix)
+        value = None if node is None else loader.construct_document(node)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
@@ -249,6 +263,54 @@ def _parse_yaml(text: str, prefix: str, duplicates: list, fallback_message: str 
     if loader.repeated:  # before _jsonable, which builds new dicts
         duplicates.extend(_pointers_of(value, loader.repeated))
     return _jsonable(value, prefix)
+
+
+#: How many values a YAML document may stand for once its aliases are expanded: ten times
+#: what fits in AWS's 1 MB definition limit, and far below what a "billion laughs" makes.
+MAX_YAML_VALUES = 1_000_000
+
+
+def _check_expansion(root, prefix: str) -> None:
+    """Refuse a document whose aliases expand past MAX_YAML_VALUES values, or loop.
+
+    PyYAML shares one object per anchor, so the loaded value is small; everything after
+    (copies, validation, JSON) would expand it. Counted on the node graph, each anchored
+    node once, so a bomb is refused in time proportional to its text.
+    """
+    if root is None:
+        return
+    sizes: dict[int, int] = {}
+    open_nodes: set[int] = set()
+    stack = [(root, False)]
+    while stack:
+        node, children_done = stack.pop()
+        key = id(node)
+        if children_done:
+            open_nodes.discard(key)
+            total = 1
+            for child in _children(node):
+                total += sizes[id(child)]
+            if total > MAX_YAML_VALUES:
+                raise DefinitionError(
+                    f"{prefix}YAML aliases expand to more than {MAX_YAML_VALUES:,} values")
+            sizes[key] = total
+            continue
+        if key in sizes:
+            continue
+        if key in open_nodes:
+            raise DefinitionError(f"{prefix}a YAML alias refers to a value that contains it")
+        open_nodes.add(key)
+        stack.append((node, True))
+        stack.extend((child, False) for child in _children(node) if id(child) not in sizes)
+
+
+def _children(node) -> list:
+    value = node.value
+    if not isinstance(value, list):
+        return []                                 # a scalar
+    if value and isinstance(value[0], tuple):     # a mapping: (key, value) pairs
+        return [part for pair in value for part in pair]
+    return value
 
 
 _LOADER = None

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Callable, ClassVar
 
+from asl import errors
 from asl.errors import RUNTIME, StatesError
 from asl.language.paths import compile_expression
 from asl.payload import check_size, dumps
@@ -25,19 +26,30 @@ class PassState(ResultState):
     has_result: bool = False
     result: Any = None
     result_size: int | None = None
+    result_error: tuple[str, str] | None = None    # a Result no payload can carry
 
     @classmethod
     def compile(cls, name: str, definition: dict, options: CompileOptions) -> "PassState":
         fields = common_fields(name, definition, options)
         has_result = "Result" in definition
+        result_size = result_error = None
+        if has_result:
+            # AWS loads such a definition and fails the execution when the state runs.
+            try:
+                result_size = check_size(definition["Result"], name)
+            except StatesError as exc:
+                result_error = (exc.error if exc.error == errors.DATA_LIMIT_EXCEEDED
+                                else errors.RUNTIME, exc.cause)
         return cls(**fields, **result_fields(definition, fields["jsonata"]),
                    has_result=has_result, result=definition.get("Result"),
-                   result_size=check_size(definition["Result"], name) if has_result else None)
+                   result_size=result_size, result_error=result_error)
 
     def run(self, frame: Frame, raw: Any, size: int | None) -> Step:
         frame.enter(self, raw)
         effective = self.effective_input(frame, raw)
         if self.has_result:
+            if self.result_error is not None:
+                raise StatesError(*self.result_error)
             result, result_size = self.result, self.result_size
         else:
             # The input itself (or a part of it): the input's size bounds it.

@@ -24,6 +24,11 @@ from asl.states.base import Frame, State, Step
 from asl.states.io import jsonata_field, states_variable
 
 
+#: No wait can outlast an execution, which runs one year at most; a longer delay would
+#: only push virtual time past what datetime (and the history) can show.
+LONGEST_DELAY = 366 * 86400.0
+
+
 @dataclass(frozen=True)
 class Retrier:
     error_equals: tuple[str, ...]
@@ -35,10 +40,13 @@ class Retrier:
 
     def delay(self, attempt: int) -> float:
         """The wait before retry number ``attempt`` (1-based), before jitter."""
-        seconds = self.interval_seconds * self.backoff_rate ** (attempt - 1)
+        try:
+            seconds = self.interval_seconds * self.backoff_rate ** (attempt - 1)
+        except OverflowError:       # BackoffRate 2 past ~1,000 attempts
+            seconds = float("inf")
         if self.max_delay_seconds is not None:
             seconds = min(seconds, self.max_delay_seconds)
-        return seconds
+        return min(seconds, LONGEST_DELAY)
 
 
 @dataclass(frozen=True)

@@ -164,18 +164,25 @@ class TaskState(ResultState):
         def make_context():     # only for callables that take a context
             return frame.task_context(token, task_sleep)
 
+        # Without a token the callable has no way to send a heartbeat, so HeartbeatSeconds
+        # bounds the call as TimeoutSeconds does; with one, it bounds the wait for the answer.
+        limit = timeout
+        if heartbeat is not None and not token:
+            limit = heartbeat if limit is None else min(limit, heartbeat)
         if token:
             tokens.register(token, started)
         try:
             try:
-                result = frame.call(lambda: invoker(payload, make_context), limit=timeout)
+                result = frame.call(lambda: invoker(payload, make_context), limit=limit)
             except CallTimedOut:
+                if clock.virtual and clock.time() < started + limit:
+                    clock.advance(started + limit - clock.time())   # the history's times
                 raise StatesError(errors.TIMEOUT, "") from None
             except StatesError as exc:
                 raise StatesError(exc.error, exc.cause) from None
             except Exception as exc:  # noqa: BLE001 - any failure of user code is the task's
                 raise error_from_exception(self.spec, exc) from None
-            if timeout is not None and clock.virtual and clock.time() - started > timeout:
+            if limit is not None and clock.virtual and clock.time() - started > limit:
                 raise StatesError(errors.TIMEOUT, "")
             if not token:
                 return result

@@ -19,6 +19,7 @@ from typing import Any, Iterable
 from asl.validation.diagnostics import (
     DUPLICATE_STATE_NAME,
     ERROR,
+    NESTING_TOO_DEEP,
     WARNING,
     Diagnostic,
 )
@@ -60,6 +61,7 @@ def validate(definition: Any) -> list[Diagnostic]:
     found = _duplicate_key_diagnostics(loaded.duplicate_keys)
     found.extend(schema_diagnostics(loaded.definition))
     found.extend(semantic_diagnostics(loaded.definition))
+    found.extend(_nesting_diagnostics(loaded.definition))
     return _in_document_order(list(dict.fromkeys(found)), loaded.definition)
 
 
@@ -79,6 +81,22 @@ def _summary(diagnostics: list[Diagnostic]) -> str:
 
 def _count(n: int, noun: str) -> str:
     return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
+
+
+#: Parallel and Map states nested in each other at most this deep. AWS documents no
+#: limit; asl compiles and runs nested scopes recursively, and 100 levels keep far
+#: below Python's stack (see docs/fidelity.md).
+MAX_NESTING_DEPTH = 100
+
+
+def _nesting_diagnostics(definition: dict) -> list[Diagnostic]:
+    from asl.definition.scopes import walk_scopes
+    for scope in walk_scopes(definition):
+        if scope.depth > MAX_NESTING_DEPTH:
+            return [Diagnostic(scope.at, NESTING_TOO_DEEP,
+                               f"Parallel and Map states are nested more than "
+                               f"{MAX_NESTING_DEPTH} levels deep, which asl does not run")]
+    return []
 
 
 def _duplicate_key_diagnostics(pointers: Iterable[str]) -> list[Diagnostic]:

@@ -48,9 +48,11 @@ def test_machine_timeout_seconds_times_the_execution_out():
         "After": {"Type": "Pass", "End": True}}}
     result, _, clock = run(definition, {})
     assert result.status == "TIMED_OUT"
-    assert result.error == "States.Timeout"
+    # DescribeExecution of a timed-out execution shows no error or cause; the event has them.
+    assert (result.error, result.cause) == (None, None)
     assert result.output is None
     assert event_types(result)[-1] == "ExecutionTimedOut"
+    assert result.history[-1]["executionTimedOutEventDetails"]["error"] == "States.Timeout"
     assert "After" not in result.states
     assert result.stop_time - result.start_time == 10
 
