@@ -15,6 +15,7 @@ import click
 EXIT_OK = 0
 EXIT_INVALID = 1
 EXIT_UNUSABLE = 2
+EXIT_INTERRUPTED = 130      # 128 + SIGINT, as shells report it
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -171,7 +172,13 @@ def run(definition, input_text, resource_targets, subs, mock_file, test_case, vi
 
     listener = _Tracer() if trace else None
     clock = asl.VirtualClock() if virtual_time else None
-    result = machine.execute(execution_input, resources, clock=clock, name=name, on_event=listener)
+    try:
+        result = machine.execute(execution_input, resources, clock=clock, name=name,
+                                 on_event=listener)
+    except KeyboardInterrupt:
+        # Branch threads and abandoned callables are daemons: nothing holds the exit.
+        click.echo("interrupted: the execution was abandoned (Ctrl-C)", err=True)
+        sys.exit(EXIT_INTERRUPTED)
     if show_history:
         click.echo(json.dumps({"events": result.history}, indent=2, ensure_ascii=False), err=True)
     if as_json:

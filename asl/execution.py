@@ -28,6 +28,7 @@ from asl import errors
 from asl.clock import RealClock
 from asl.errors import Aborted, ExecutionTimedOut, StatesError
 from asl.history import History, HistoryLimitExceeded
+from asl.language import evaluation
 from asl.language.timestamps import format_timestamp
 from asl.payload import PAYLOAD_LIMIT, check_size
 from asl.payload import copy as copy_json
@@ -271,6 +272,10 @@ class Frame:
 
     def enter(self, state, raw: Any) -> None:
         self.check()
+        if state.jsonata:           # a runaway expression looks at this frame's stop/timeout
+            evaluation.check = self.check
+            evaluation.stoppable = self.run.stoppable
+            evaluation.deadline = None if self.clock.virtual else self.run.deadline
         self.state = state
         self.retry_count = 0
         self.task_token = None

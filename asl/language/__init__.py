@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 import hashlib
+import threading
 from typing import Any
 
 #: The two values of ``QueryLanguage``; JSONPath is the default.
@@ -53,3 +54,8 @@ class Constant:
 
     def __repr__(self) -> str:
         return f"Constant({self.value!r})"
+
+
+#: Set by the execution on each of its threads: ``evaluation.check`` raises when the run
+#: is stopped or past its TimeoutSeconds; a long JSONata evaluation calls it.
+evaluation = threading.local()

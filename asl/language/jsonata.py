@@ -45,7 +45,7 @@ import uuid
 from typing import Any, Callable, Mapping
 
 from asl.errors import QUERY_EVALUATION_ERROR, StatesError
-from asl.language import HASH_ALGORITHMS, Constant, is_jsonata_expression
+from asl.language import HASH_ALGORITHMS, Constant, evaluation, is_jsonata_expression
 from asl.payload import dumps
 
 __all__ = [
@@ -158,7 +158,7 @@ class _Library:
 
     def parse(self, text: str):
         """The AST of ``text``; raises the library's JException on a syntax error."""
-        return self.Jsonata(text).ast
+        return self.Jsonata(text, _bounded_regex).ast
 
     def runner(self):
         """This thread's evaluator instance.
@@ -169,7 +169,7 @@ class _Library:
         """
         runner = getattr(self.local, "runner", None)
         if runner is None:
-            runner = self.local.runner = self.Jsonata("0")
+            runner = self.local.runner = self.Jsonata("0", _bounded_regex)
         return runner
 
 
@@ -782,16 +782,24 @@ class Expression:
                 value = variables.get(name, _MISSING)
                 if value is not _MISSING:
                     bindings[name] = _view(value, trie, null)
+        deadline = time.monotonic() + MAX_EVALUATION_SECONDS
+        bindings["__evaluate_entry"] = _watchdog(deadline, getattr(evaluation, "check", None))
         frame = lib.Frame(lib.frame)
         frame.bindings = bindings
         runner = lib.runner()
         runner.timestamp = int((time.time() if now is None else now) * 1000)
         lib.current.jsonata = runner
+        previous, _bound.deadline = getattr(_bound, "deadline", None), deadline
         try:
             result = runner.eval(self.ast, None, frame)
+        except _Runaway as exc:
+            raise _query_error(self.expression, self.field,
+                               f"threw an error during evaluation. {exc}") from None
         except Exception as exc:  # noqa: BLE001 - the library raises JException and Python errors
             raise _query_error(self.expression, self.field,
                                f"threw an error during evaluation. {_describe(exc)}") from None
+        finally:
+            _bound.deadline = previous
         if result is None:
             raise _query_error(self.expression, self.field, _UNDEFINED)
         try:
@@ -799,6 +807,126 @@ class Expression:
         except _Unsupported:
             raise _query_error(self.expression, self.field,
                                "returned an unsupported result type.") from None
+
+
+# -- bounded evaluation -----------------------------------------------------------------
+
+#: The longest one expression may evaluate, in real seconds, before it fails the state
+#: with States.QueryEvaluationError: the bound on a recursive function that never ends or
+#: a catastrophic regex, when neither TimeoutSeconds nor stop() ends it first.
+MAX_EVALUATION_SECONDS = 10.0
+
+_bound = threading.local()      # .deadline: the monotonic end of this thread's evaluation
+_STEPS_PER_CHECK = 256
+
+
+class _Runaway(Exception):
+    """An evaluation past MAX_EVALUATION_SECONDS."""
+
+    def __init__(self) -> None:
+        super().__init__(f"D1012: Expression evaluation timeout: the expression ran longer "
+                         f"than {MAX_EVALUATION_SECONDS:g} seconds")
+
+
+def _watchdog(deadline: float, check):
+    """The library's per-step callback: every few hundred steps, look at the clock and
+    at the execution's stop and timeout."""
+    steps = 0
+
+    def entry(expr, input, environment) -> None:
+        nonlocal steps
+        steps += 1
+        if steps % _STEPS_PER_CHECK == 0:
+            if check is not None:
+                check()
+            if time.monotonic() > deadline:
+                raise _Runaway()
+    return entry
+
+
+def _regex_seconds() -> float:
+    """What is left of the evaluation bound, and of the execution's TimeoutSeconds."""
+    deadline = getattr(_bound, "deadline", None)
+    left = MAX_EVALUATION_SECONDS if deadline is None else deadline - time.monotonic()
+    run_deadline = getattr(evaluation, "deadline", None)      # wall-clock, real time only
+    if run_deadline is not None:
+        left = min(left, run_deadline - time.time())
+    return max(0.001, left)
+
+
+def _interruptible(match: Callable[[], Any]) -> Any:
+    """Run one regex operation; when the execution may be stopped, on a helper thread
+    (the ``regex`` module releases the GIL) while this one watches for the stop."""
+    check = getattr(evaluation, "check", None)
+    if check is None or not getattr(evaluation, "stoppable", False):
+        return match()
+    outcome: list = []
+
+    def run() -> None:
+        try:
+            outcome.append((True, match()))
+        except BaseException as exc:  # noqa: BLE001 - re-raised on the evaluating thread
+            outcome.append((False, exc))
+
+    helper = threading.Thread(target=run, name="asl-regex", daemon=True)
+    helper.start()
+    while True:
+        helper.join(0.05)
+        if outcome:
+            break
+        check()                  # a stop leaves the helper to its own timeout
+    ok, value = outcome[0]
+    if not ok:
+        raise value
+    return value
+
+
+class _BoundedPattern:
+    """A compiled pattern of the ``regex`` module whose every match is limited to what is
+    left of the evaluation's time (stdlib ``re`` cannot be interrupted, and a pattern
+    such as ``(a|aa)+$`` takes exponential time), and releases the GIL while it runs."""
+
+    __slots__ = ("compiled",)
+
+    def __init__(self, compiled) -> None:
+        self.compiled = compiled
+
+    def _guarded(self, function: Callable[..., Any]):
+        timeout = _regex_seconds()
+        try:
+            return _interruptible(lambda: function(timeout=timeout, concurrent=True))
+        except TimeoutError:
+            check = getattr(evaluation, "check", None)
+            if check is not None:
+                check()          # past the execution's TimeoutSeconds: the run times out
+            raise _Runaway() from None
+
+    def search(self, string: str):
+        return self._guarded(lambda **bound: self.compiled.search(string, **bound))
+
+    def finditer(self, string: str):
+        # The iterator matches lazily: match everything here, under the bound.
+        return iter(self._guarded(lambda **bound: list(self.compiled.finditer(string, **bound))))
+
+    def sub(self, repl, string: str, count: int = 0):
+        return self._guarded(lambda **bound: self.compiled.sub(repl, string, count=count, **bound))
+
+    def split(self, string: str, maxsplit: int = 0):
+        return self._guarded(lambda **bound: self.compiled.split(string, maxsplit=maxsplit, **bound))
+
+    def __getattr__(self, name: str):
+        return getattr(self.compiled, name)
+
+
+def _bounded_regex(pattern: str, flags) -> _BoundedPattern:
+    """jsonata-python's regex engine hook: JSONata regexes compiled with ``regex``."""
+    import regex
+    options = regex.V0
+    if flags.case_insensitive:
+        options |= regex.IGNORECASE
+    if flags.multiline:
+        options |= regex.MULTILINE
+    return _BoundedPattern(regex.compile(pattern, options))
 
 
 def _literal(ast, lib: _Library) -> tuple | None:
