@@ -641,6 +641,10 @@ class Execution:
         """SendTaskHeartbeat: the waiting task's HeartbeatSeconds starts again."""
         self._run.tokens.complete(token, None)
 
+    def events(self) -> list[dict]:
+        """The history so far, AWS-shaped: while it runs, the events recorded up to now."""
+        return self._run.history.events()
+
     def task_tokens(self) -> list[str]:
         """Tokens of tasks now waiting for SendTaskSuccess/Failure (their callable has
         returned), oldest first."""
