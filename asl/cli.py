@@ -27,11 +27,21 @@ def main() -> None:
     """
 
 
+def _state_machine_option(command):
+    """--state-machine: the definition is in a CloudFormation/SAM template or cdk output."""
+    return click.option(
+        "--state-machine", "state_machine", default=None, metavar="LOGICAL_ID",
+        help="Read the definition of this AWS::StepFunctions::StateMachine or "
+             "AWS::Serverless::StateMachine resource of a CloudFormation/SAM template (or "
+             "'cdk synth' output); optional when the template has only one.")(command)
+
+
 @main.command()
 @click.argument("file", metavar="FILE")
 @click.option("--json", "as_json", is_flag=True,
               help='Print {"valid": ..., "diagnostics": [...]} instead of text.')
-def validate(file: str, as_json: bool) -> None:
+@_state_machine_option
+def validate(file: str, as_json: bool, state_machine: str | None) -> None:
     """Check the state machine definition in FILE (JSON or YAML; '-' reads stdin).
 
     Prints one line per problem and a summary. Exits 0 when valid (warnings allowed),
@@ -45,7 +55,7 @@ def validate(file: str, as_json: bool) -> None:
 
     name = "<stdin>" if file == "-" else file
     try:
-        diagnostics = validate_definition("-" if file == "-" else Path(file))
+        diagnostics = validate_definition(_read(file if file == "-" else Path(file), state_machine))
     except DefinitionError as exc:
         _fail(str(exc))
     except (RecursionError, MemoryError):
@@ -121,8 +131,9 @@ def _problem(exc: BaseException) -> str:
 @click.option("--json", "as_json", is_flag=True,
               help='Print {"executionArn", "status", "output", "error", "cause", "states"} '
                    'whatever the status ("states": the names of the states entered, in order).')
+@_state_machine_option
 def run(definition, input_text, resource_targets, subs, mock_file, test_case, virtual_time,
-        trace, show_history, name, as_json):
+        trace, show_history, name, as_json, state_machine):
     """Execute the state machine in DEFINITION (JSON or YAML) in-process.
 
     Task resources are dispatched to Python callables from --resources, or answered by a
@@ -138,13 +149,13 @@ def run(definition, input_text, resource_targets, subs, mock_file, test_case, vi
           --input '{"order_id": "o-1", "fail_at": "notify"}' --trace
     """
     import asl
-    from asl.definition import DefinitionError, read_definition
+    from asl.definition import DefinitionError
     from asl.mock import MockConfigError, find_test_case, load_mock_config, mock_resources
     from asl.resources import ResourceLoadError, load_resources
 
     try:
         substitutions = _parse_subs(subs)
-        loaded = read_definition(definition, substitutions)
+        loaded = _read(definition, state_machine, substitutions)
         execution_input = _read_input(input_text)
         resources = {}
         for target in resource_targets:
@@ -189,6 +200,19 @@ def run(definition, input_text, resource_targets, subs, mock_file, test_case, vi
         click.echo(f"{result.status}: {result.error}" + (f": {result.cause}" if result.cause else ""),
                    err=True)
     sys.exit(EXIT_OK if result.status == "SUCCEEDED" else EXIT_INVALID)
+
+
+def _read(definition, state_machine=None, substitutions=None):
+    """DEFINITION read once, as the pipeline's LoadedDefinition: an ASL file, text or
+    stdin, or a template's state machine (with --state-machine, or when the file holds
+    a CloudFormation resource of a state machine type)."""
+    from asl.definition import LoadedDefinition, read_definition
+    from asl.definition.template import load_template, looks_like_template
+
+    if state_machine is not None or looks_like_template(definition):
+        found = load_template(definition, state_machine, substitutions)
+        return LoadedDefinition(found.definition)
+    return read_definition(definition, substitutions)
 
 
 def _parse_subs(subs) -> dict:
@@ -261,13 +285,12 @@ def _short(value, limit: int = 80) -> str:
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
-def _load_machine_and_resources(definition, resource_targets, subs):
+def _load_machine_and_resources(definition, resource_targets, subs, state_machine=None):
     """Shared by run-like commands: the StateMachine, the resources and their modules."""
     import asl
-    from asl.definition import read_definition
     from asl.resources import load_resource_module, resources_of
 
-    loaded = read_definition(definition, _parse_subs(subs))
+    loaded = _read(definition, state_machine, _parse_subs(subs))
     modules, resources = [], {}
     for target in resource_targets:
         module = load_resource_module(target)
@@ -301,7 +324,9 @@ def _user_errors():
               show_default=True, help="How Parallel branches and Map iterations run: in order "
                                       "(a stable table) or on threads.")
 @click.option("--json", "as_json", is_flag=True, help="Print the scenarios as JSON.")
-def faults(definition, resource_targets, input_text, subs, error_names, concurrency, as_json):
+@_state_machine_option
+def faults(definition, resource_targets, input_text, subs, error_names, concurrency, as_json,
+           state_machine):
     """Run DEFINITION without faults, then with one injected fault at every Task.
 
     Where a Retry matches, a scenario with the retries exhausted is run too. Prints the
@@ -312,7 +337,8 @@ def faults(definition, resource_targets, input_text, subs, error_names, concurre
     from asl.testing.scenarios import format_scenarios, scenario_problems, scenarios
 
     try:
-        machine, resources, modules = _load_machine_and_resources(definition, resource_targets, subs)
+        machine, resources, modules = _load_machine_and_resources(definition, resource_targets,
+                                                                  subs, state_machine)
         execution_input = _read_input(input_text)
         missing = machine.missing_resources(resources)
         if missing:
@@ -345,7 +371,8 @@ def faults(definition, resource_targets, input_text, subs, error_names, concurre
               help="Declare a saga step's compensating state (else read from the states' "
                    "'[compensation: Name]' Comment convention). Repeatable.")
 @click.option("--sub", "subs", multiple=True, metavar="KEY=VALUE", help="Fill ${KEY} placeholders.")
-def check(definition, pairs, subs):
+@_state_machine_option
+def check(definition, pairs, subs, state_machine):
     """Static error-flow analysis of DEFINITION, without running any handler.
 
     For every (Task state, error) pair: retried how often and with which delays, then
@@ -355,11 +382,10 @@ def check(definition, pairs, subs):
     or compensate one twice or out of order. Exits 1 when there is an ERROR finding.
     """
     from asl.analysis import error_flows, findings, format_findings, format_table
-    from asl.definition import read_definition
     from asl.validation import is_valid, validate
 
     try:
-        loaded = read_definition(definition, _parse_subs(subs))
+        loaded = _read(definition, state_machine, _parse_subs(subs))
         compensations = None
         if pairs:
             compensations = {}
@@ -414,18 +440,19 @@ def saga(file):
               help="Highlight the path a run took: the output of 'asl run --json', or of "
                    "'asl run --history'.")
 @click.option("--sub", "subs", multiple=True, metavar="KEY=VALUE", help="Fill ${KEY} placeholders.")
-def graph(definition, fmt, path_file, subs):
+@_state_machine_option
+def graph(definition, fmt, path_file, subs, state_machine):
     """Draw DEFINITION as a Mermaid or DOT graph.
 
     Catch edges are dashed and labelled with their errors, Choice edges with their
     rules; Parallel and Map states are subgraphs. With --path, the states and edges of
     that execution are highlighted.
     """
-    from asl.definition import DefinitionError, load_definition
+    from asl.definition import DefinitionError
     from asl.graph import path_from_file, render
 
     try:
-        loaded = load_definition(definition, _parse_subs(subs))
+        loaded = _read(definition, state_machine, _parse_subs(subs)).definition
         path = None
         if path_file is not None:
             path = _read_path(path_file, path_from_file)
@@ -452,3 +479,11 @@ def _read_path(path_file: str, path_from_file):
     except (ValueError, KeyError, TypeError) as exc:
         raise ValueError(f"{path_file}: not the output of 'asl run --json' or "
                          f"'asl run --history' ({exc})") from None
+
+
+def _register_serve() -> None:
+    from asl.server.command import serve_command   # click only: the server loads on use
+    main.add_command(serve_command)
+
+
+_register_serve()

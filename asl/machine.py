@@ -91,6 +91,17 @@ class StateMachine:
         """Build from a ``.json``, ``.yaml`` or ``.yml`` file."""
         return cls(Path(path), **options)
 
+    @classmethod
+    def from_template(cls, path: str | Path, logical_id: str | None = None, *,
+                      substitutions: dict | None = None, **options) -> "StateMachine":
+        """Build from the state machine ``logical_id`` of a CloudFormation/SAM template or
+        ``cdk synth`` output (optional when there is one). References to other resources
+        become placeholder ARNs named after their logical IDs; ``substitutions`` override
+        any name (see :func:`asl.definition.template.load_template`)."""
+        from asl.definition.template import load_template
+        found = load_template(path, logical_id, substitutions)
+        return cls(found.definition, **{"name": found.logical_id, **options})
+
     @property
     def name(self) -> str:
         return self.identity.state_machine_name

@@ -247,7 +247,7 @@ def _parse_yaml(text: str, prefix: str, duplicates: list, fallback_message: str 
     loader.repeated = {}
     try:
         node = loader.get_single_node()
-        _check_expansion(node, prefix)
+        check_expansion(node, prefix)
         value = None if node is None else loader.construct_document(node)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
@@ -270,7 +270,7 @@ def _parse_yaml(text: str, prefix: str, duplicates: list, fallback_message: str 
 MAX_YAML_VALUES = 1_000_000
 
 
-def _check_expansion(root, prefix: str) -> None:
+def check_expansion(root, prefix: str = "") -> None:
     """Refuse a document whose aliases expand past MAX_YAML_VALUES values, or loop.
 
     PyYAML shares one object per anchor, so the loaded value is small; everything after
