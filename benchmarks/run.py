@@ -5,6 +5,7 @@
     python benchmarks/run.py --json     # every figure as JSON on stdout
     python benchmarks/run.py --only W1,W3 --no-memory --no-startup
     python benchmarks/run.py --profile W3   # cProfile: top 15 functions by tottime
+    python benchmarks/run.py --only W3-plain,W4-plain,W3-plain-fresh-dict,W3-plain-new-machine
 
 Per workload: CPU (``time.process_time``, all threads) and wall time per execution and per
 1000 state transitions, the median of several rounds after a warm-up, under
@@ -20,6 +21,7 @@ items; the one-shot ``asl run`` of W3 in a fresh process (wall, median of 5); an
 from __future__ import annotations
 
 import argparse
+import copy
 import datetime
 import gc
 import json
@@ -44,7 +46,11 @@ import workloads  # noqa: E402
 
 #: The issue's targets: CPU time per execution, in milliseconds.
 TARGET_MS = {"W1": 1.0, "W2": 20.0, "W3": 0.020, "W4": 0.050, "W5": 25.0, "W5c10": 25.0,
-             "W6": 0.6}
+             "W6": 0.6, "W3-plain": 0.020, "W4-plain": 0.040}
+#: Targets of the calling variants, relative to their baseline (W3-plain): a fresh
+#: resources dict at most this many ms more; a new StateMachine at most this many times.
+TARGET_EXTRA_MS = {"W3-plain-fresh-dict": 0.005}
+TARGET_TIMES = {"W3-plain-new-machine": 2.0}
 TARGET_ONE_SHOT_S = 0.25
 TARGET_100K_MB = 200.0
 
@@ -52,15 +58,41 @@ TARGET_100K_MB = 200.0
 # --- timing ----------------------------------------------------------------------------------
 
 class AslRunner:
-    """Executes one workload with asl, as a user would: one machine, many executions."""
+    """Executes one workload with asl, as a user would: one machine, many executions.
+
+    A workload's ``variant`` says what is new per execution (``workloads.VARIANTS``): a
+    resources dict, new closures, or a ``StateMachine`` built from an equal definition
+    dict. Those objects are made before the clock starts; the clock covers what asl does
+    with them (for new-machine: ``StateMachine(definition)`` plus ``execute``).
+    """
 
     def __init__(self, workload: workloads.Workload) -> None:
+        if workload.variant not in workloads.VARIANTS:
+            raise ValueError(f"unknown variant {workload.variant!r}")
         self.workload = workload
         self.machine = asl.StateMachine(workload.definition)
         self.resources = workload.resources
 
+    def _fresh(self, executions: int) -> list:
+        """What each of ``executions`` executions gets new: resources, or definitions."""
+        variant = self.workload.variant
+        if variant == "fresh-dict":
+            return [dict(self.resources) for _ in range(executions)]
+        if variant == "fresh-closures":
+            return [self.workload.resources for _ in range(executions)]
+        if variant == "new-machine":
+            return [copy.deepcopy(self.workload.definition) for _ in range(executions)]
+        return []
+
     def execute(self):
-        return self.machine.execute(self.workload.input, resources=self.resources,
+        fresh = self._fresh(1)
+        variant = self.workload.variant
+        if variant == "new-machine":
+            return asl.StateMachine(fresh[0]).execute(self.workload.input,
+                                                      resources=self.resources,
+                                                      clock=asl.VirtualClock())
+        resources = fresh[0] if fresh else self.resources
+        return self.machine.execute(self.workload.input, resources=resources,
                                     clock=asl.VirtualClock())
 
     def check(self) -> dict:
@@ -74,11 +106,22 @@ class AslRunner:
         """(CPU seconds, wall seconds) per execution, over ``executions`` in a row."""
         execute = self.machine.execute
         value, resources, clock = self.workload.input, self.resources, asl.VirtualClock
+        variant = self.workload.variant
+        fresh = self._fresh(executions)
         c0, w0 = time.process_time(), time.perf_counter()
-        for _ in range(executions):
-            execute(value, resources=resources, clock=clock())
-        return ((time.process_time() - c0) / executions,
-                (time.perf_counter() - w0) / executions)
+        if variant == "reuse":
+            for _ in range(executions):
+                execute(value, resources=resources, clock=clock())
+        elif variant == "new-machine":
+            machine = asl.StateMachine
+            for definition in fresh:
+                machine(definition).execute(value, resources=resources, clock=clock())
+        else:
+            for mapping in fresh:
+                execute(value, resources=mapping, clock=clock())
+        cpu, wall = time.process_time() - c0, time.perf_counter() - w0
+        del fresh
+        return cpu / executions, wall / executions
 
 
 def problems(workload: workloads.Workload, result) -> list[str]:
@@ -111,15 +154,40 @@ def calibrate(runner, warmup_seconds: float, round_seconds: float,
     return max(1, min(max_executions, round(round_seconds / max(estimate, 1e-9))))
 
 
-def measure(runner, rounds: int, warmup_seconds: float, round_seconds: float) -> dict:
-    """Median (and spread) of per-execution CPU and wall time over ``rounds`` rounds."""
+def measure(runner, rounds: int, warmup_seconds: float, round_seconds: float,
+            baseline=None) -> dict:
+    """Median (and spread) of per-execution CPU and wall time over ``rounds`` rounds.
+
+    With a ``baseline`` runner (a calling variant's baseline workload), each round also
+    times the baseline, right after or (every other round) right before, and the result says by how much the variant differs
+    from it, from those pairs (:func:`paired`): on a busy machine, a difference between
+    two workloads timed a minute apart says little.
+    """
     executions = calibrate(runner, warmup_seconds, round_seconds)
-    cpu, wall = [], []
-    for _ in range(rounds):
+    base_executions = (calibrate(baseline, warmup_seconds, round_seconds)
+                       if baseline is not None else 0)
+    cpu, wall, base_cpu = [], [], []
+    for index in range(rounds):
+        # The pair's order alternates, so neither side always follows the other.
+        if baseline is not None and index % 2:
+            base_cpu.append(baseline.time(base_executions)[0])
         c, w = runner.time(executions)
         cpu.append(c)
         wall.append(w)
-    return summary(cpu, wall, executions)
+        if baseline is not None and not index % 2:
+            base_cpu.append(baseline.time(base_executions)[0])
+    result = summary(cpu, wall, executions)
+    if baseline is not None:
+        result.update(paired(cpu, base_cpu))
+    return result
+
+
+def paired(cpu: list[float], base_cpu: list[float]) -> dict:
+    """A variant against its baseline, round by round (CPU seconds per execution): the
+    baseline's median, and the medians of the per-round difference and ratio (ms, x)."""
+    return {"baseline_cpu_ms": statistics.median(base_cpu) * 1e3,
+            "extra_cpu_ms": statistics.median(c - b for c, b in zip(cpu, base_cpu)) * 1e3,
+            "times_baseline": statistics.median(c / b for c, b in zip(cpu, base_cpu))}
 
 
 def summary(cpu: list[float], wall: list[float], executions: int) -> dict:
@@ -138,7 +206,13 @@ def bench_workload(workload: workloads.Workload, options) -> dict:
         entry["failure"] = f"StateMachine() raised {type(exc).__name__}: {exc}"
         return entry
     entry["check"] = runner.check()
-    entry.update(measure(runner, options.rounds, options.warmup, options.round_seconds))
+    baseline = None
+    if workload.baseline is not None:
+        baseline = AslRunner({**workloads.WORKLOADS, **workloads.JSONATA_WORKLOADS}[
+            workload.baseline])
+        entry["baseline"] = workload.baseline
+    entry.update(measure(runner, options.rounds, options.warmup, options.round_seconds,
+                         baseline))
     entry["cpu_ms_per_1000_transitions"] = entry["cpu_ms"] * 1000 / workload.transitions
     entry["wall_ms_per_1000_transitions"] = entry["wall_ms"] * 1000 / workload.transitions
     return entry
@@ -268,7 +342,7 @@ def profile(key: str, seconds: float = 2.0, top: int = 15) -> str:
     import io
     import pstats
 
-    runner = AslRunner(workloads.WORKLOADS[key])
+    runner = AslRunner({**workloads.WORKLOADS, **workloads.JSONATA_WORKLOADS}[key])
     executions = calibrate(runner, 0.2, seconds)
     profiler = cProfile.Profile()
     profiler.enable()
@@ -304,6 +378,36 @@ def _ms(value: float | None) -> str:
     return f"{value / 1000:.2f} s"
 
 
+def variant_lines(entries: dict, peer: str | None = None) -> list[str]:
+    """One line per calling variant: the extra CPU per execution over its baseline, and
+    the ratio to it (from paired rounds, see :func:`measure`), with asl's target if any.
+    ``peer`` picks a peer's figures out of compare.py's entries (``entry["peers"][peer]``)."""
+    every = {**workloads.WORKLOADS, **workloads.JSONATA_WORKLOADS}
+    lines = []
+    for key, entry in entries.items():
+        workload = every.get(key)
+        if workload is None or workload.baseline is None:
+            continue
+        if peer is not None:
+            entry = entry.get("peers", {}).get(peer, {})
+        if "extra_cpu_ms" not in entry:
+            continue
+        extra, times = entry["extra_cpu_ms"], entry["times_baseline"]
+        target = ""
+        if peer not in (None, "asl"):
+            pass   # the targets are asl's
+        elif key in TARGET_EXTRA_MS:
+            met = extra <= TARGET_EXTRA_MS[key]
+            target = f"; target <= +{TARGET_EXTRA_MS[key] * 1000:.0f} µs ({'met' if met else 'missed'})"
+        elif key in TARGET_TIMES:
+            met = times <= TARGET_TIMES[key]
+            target = f"; target <= {TARGET_TIMES[key]:g}x ({'met' if met else 'missed'})"
+        lines.append(f"{key}: {_ms(entry['cpu_ms'])} against {workload.baseline} "
+                     f"{_ms(entry['baseline_cpu_ms'])} in the same rounds: "
+                     f"{'+' if extra >= 0 else '-'}{_ms(abs(extra))} ({times:.2f}x){target}")
+    return lines
+
+
 def text_report(report: dict) -> str:
     info = report["machine"]
     lines = [f"asl {info['asl']} ({info['commit']}) benchmarks, {info['date']}",
@@ -334,6 +438,7 @@ def text_report(report: dict) -> str:
             lines.append(f"order saga, {what}: JSONPath {1000 / entries[jsonpath]['cpu_ms']:,.0f} "
                          f"executions/s, JSONata {1000 / entries[jsonata]['cpu_ms']:,.0f} executions/s "
                          f"(CPU)")
+    lines += variant_lines(report["workloads"])
     for key, entry in report.get("memory", {}).items():
         if "skipped" in entry:
             lines.append(f"memory {key}: skipped ({entry['skipped']})")
@@ -365,7 +470,8 @@ def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--json", action="store_true", help="print every figure as JSON")
     parser.add_argument("--quick", action="store_true", help="a short smoke run")
-    parser.add_argument("--only", help="comma-separated workload keys (W1,...,W5c10,W6)")
+    parser.add_argument("--only", help="comma-separated workload keys (W1,...,W6, W3-plain, ..., "
+                             "W3-jsonata, W4-jsonata)")
     parser.add_argument("--no-memory", action="store_true")
     parser.add_argument("--no-startup", action="store_true",
                         help="skip the one-shot CLI and import-time measurements")

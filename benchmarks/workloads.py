@@ -13,6 +13,15 @@ W4  the same saga failing at notify: 3 compensations, then Fail                 
 W5  Map over 1000 items, inline Pass processor, MaxConcurrency 0 / 10            (1001)
 W6  Parallel of 10 branches x 5 Pass states                                        (51)
 
+The plain order saga (Tasks with ``ResultPath`` only, no ``Parameters``, as most sagas
+are written, the example order saga included), and how a test suite typically calls it:
+
+W3-plain                 happy path                                                 (5)
+W4-plain                 failing at notify: 3 compensations, then Fail              (8)
+W3-plain-fresh-dict      W3-plain, a new resources dict (same callables) per call   (5)
+W3-plain-fresh-closures  W3-plain, a new dict of new closures per call              (5)
+W3-plain-new-machine     W3-plain, a new StateMachine from an equal dict per call   (5)
+
 The numbers in brackets are state transitions (states entered), what ``transitions``
 holds and what the runner checks once per workload.
 """
@@ -64,11 +73,29 @@ class Workload:
 
     #: Further resources (ItemReader/ResultWriter stand-ins), by Resource string.
     extra_resources: dict[str, Callable] = field(default_factory=dict)
+    #: How each execution is called (see VARIANTS): one machine and one resources
+    #: mapping reused ("reuse"), or something new per execution.
+    variant: str = "reuse"
+    #: The workload this one is a calling variant of (its baseline), if any.
+    baseline: str | None = None
 
     @property
     def resources(self) -> dict[str, Callable]:
         """The asl resources mapping: Lambda function name -> callable returning at once."""
         return {**{b.function: _callable(b) for b in self.tasks.values()}, **self.extra_resources}
+
+
+#: What a workload's ``variant`` makes new for each execution. Runners build these before
+#: their clock starts, so the figures are the interpreter's cost of meeting them.
+VARIANTS = {
+    "reuse": "one StateMachine, one resources mapping, for every execution",
+    "fresh-dict": "a new resources dict of the same callables per execution "
+                  "(a test writing resources={...} at its call)",
+    "fresh-closures": "a new resources dict of new callables (closures) per execution "
+                      "(a test or fixture defining its handlers inside)",
+    "new-machine": "a new StateMachine from an equal (deep-copied) definition dict per "
+                   "execution (a per-test fixture)",
+}
 
 
 def _callable(behaviour: TaskBehaviour) -> Callable:
@@ -178,6 +205,15 @@ def order_saga() -> dict:
     states["OrderFailed"] = {"Type": "Fail", "Error": "OrderFailed",
                              "Cause": "the order could not be completed; every step was undone"}
     return {"Comment": "order saga with compensations", "StartAt": "Reserve", "States": states}
+
+
+def plain_order_saga() -> dict:
+    """The same saga with ``ResultPath`` only: each Task gets the whole state as input."""
+    definition = order_saga()
+    definition["Comment"] = "order saga with compensations, Tasks with ResultPath only"
+    for state in definition["States"].values():
+        state.pop("Parameters", None)
+    return definition
 
 
 def order_saga_jsonata() -> dict:
@@ -304,8 +340,33 @@ def build() -> dict[str, Workload]:
                  map_input(1000), 1001),
         Workload("W6", "Parallel of 10 branches x 5 Pass states", parallel_branches(10, 5),
                  {"id": "p-1"}, 51),
+        *plain_saga_workloads(),
     ]
     return {w.key: w for w in workloads}
+
+
+HAPPY_CALLS = ("Reserve", "Charge", "Ship", "Notify")
+FAILING_CALLS = HAPPY_CALLS + ("CancelShipment", "RefundPayment", "ReleaseReservation")
+
+
+def plain_saga_workloads() -> list[Workload]:
+    """W3-plain, W4-plain, and W3-plain called as tests call it (the variants)."""
+    def happy() -> dict:
+        return dict(definition=plain_order_saga(), input=SAGA_INPUT, transitions=5,
+                    tasks=saga_tasks(), task_calls=HAPPY_CALLS)
+
+    return [
+        Workload("W3-plain", "plain order saga (ResultPath only), happy path", **happy()),
+        Workload("W4-plain", "plain order saga failing at notify: 3 compensations, Fail",
+                 plain_order_saga(), SAGA_INPUT, 8, status="FAILED", error="OrderFailed",
+                 tasks=saga_tasks(failing="Notify"), task_calls=FAILING_CALLS),
+        Workload("W3-plain-fresh-dict", "W3-plain, a new resources dict per execute()",
+                 **happy(), variant="fresh-dict", baseline="W3-plain"),
+        Workload("W3-plain-fresh-closures", "W3-plain, new closures in a new dict per execute()",
+                 **happy(), variant="fresh-closures", baseline="W3-plain"),
+        Workload("W3-plain-new-machine", "W3-plain, a new StateMachine(equal dict) per execution",
+                 **happy(), variant="new-machine", baseline="W3-plain"),
+    ]
 
 
 #: The order saga in JSONata, beside its JSONPath twin (W3, W4): asl only, the peers'

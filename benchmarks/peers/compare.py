@@ -3,6 +3,7 @@
     python benchmarks/peers/compare.py              # every workload, every available peer
     python benchmarks/peers/compare.py --quick      # short rounds, for a smoke run
     python benchmarks/peers/compare.py --only W3,W4 --no-moto --json
+    python benchmarks/peers/compare.py --only W3-plain,W4-plain,W3-plain-fresh-dict,W3-plain-new-machine
 
 Peers: moto's Step Functions interpreter (``pip install -e '.[bench]'``) and
 aws-local-stepfunctions 3.0.0 on Node (``npm install --prefix benchmarks/peers/local_sfn``).
@@ -141,7 +142,8 @@ class LocalSfnPeer(ChildPeer):
         tasks = {state: ({"error": b.error, "cause": b.cause} if b.fails else {"value": b.value})
                  for state, b in workload.tasks.items()}
         return LocalSfnRunner(self, {"id": workload.key, "definition": workload.definition,
-                                     "input": workload.input, "tasks": tasks})
+                                     "input": workload.input, "tasks": tasks,
+                                     "variant": workload.variant})
 
 
 class LocalSfnRunner:
@@ -230,9 +232,15 @@ def check_against(workload: workloads.Workload, outcome: dict) -> list[str]:
 
 
 def compare_workload(workload: workloads.Workload, peers: list, options) -> dict:
-    """Check, calibrate and time ``workload`` on every peer, alternating them by round."""
+    """Check, calibrate and time ``workload`` on every peer, alternating them by round.
+
+    A calling variant (``workload.baseline`` set) is timed beside its baseline on each
+    peer, in the same rounds (back to back, in alternating order), and the peer's result
+    says how much more the variant costs (``run.paired``).
+    """
     entry = {"title": workload.title, "transitions": workload.transitions, "peers": {}}
-    runners = {}
+    every = {**workloads.WORKLOADS, **workloads.JSONATA_WORKLOADS}
+    runners, baselines = {}, {}
     for peer in peers:
         result = entry["peers"][peer.name] = {}
         try:
@@ -253,14 +261,31 @@ def compare_workload(workload: workloads.Workload, peers: list, options) -> dict
         runners[peer.name] = runner
         result.update(cpu=[], wall=[], executions=asl_bench.calibrate(
             runner, options.warmup, options.round_seconds))
-    for _ in range(options.rounds):
+        if workload.baseline is not None:
+            try:
+                base = peer.prepare(every[workload.baseline])
+                base.check()
+            except Exception as exc:  # noqa: BLE001 - reported, the variant still counts
+                result["note"] = f"baseline {workload.baseline} cannot run: {exc}"[:300]
+            else:
+                baselines[peer.name] = (base, asl_bench.calibrate(
+                    base, options.warmup, options.round_seconds), [])
+    for index in range(options.rounds):
         for name, runner in runners.items():
             result = entry["peers"][name]
+            # A variant and its baseline: the order alternates from round to round.
+            pair = baselines.get(name)
+            if pair is not None and index % 2:
+                pair[2].append(pair[0].time(pair[1])[0])
             cpu, wall = runner.time(result["executions"])
             result["cpu"].append(cpu)
             result["wall"].append(wall)
-    for result in entry["peers"].values():
+            if pair is not None and not index % 2:
+                pair[2].append(pair[0].time(pair[1])[0])
+    for name, result in entry["peers"].items():
         if "cpu" in result:
+            if name in baselines:
+                result.update(asl_bench.paired(result["cpu"], baselines[name][2]))
             result["cpu_ms"] = statistics.median(result.pop("cpu")) * 1e3
             result["wall_ms"] = statistics.median(result.pop("wall")) * 1e3
     base = entry["peers"].get("asl", {})
@@ -303,6 +328,12 @@ def text_report(report: dict) -> str:
                         + tuple(_cell(entry["peers"].get(n, {}), kind) for n in names))
         widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
         lines += ["  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip() for row in rows]
+    variants = [f"  {name}: {line}" for name in names
+                for line in asl_bench.variant_lines(report["workloads"], peer=name)]
+    if variants:
+        lines += ["", "calling variants against their baseline, timed in the same rounds (CPU; "
+                      "moto has no per-call resources: its fresh-dict/fresh-closures run as "
+                      "the baseline does)"] + variants
     notes = []
     for key, entry in report["workloads"].items():
         for name, result in entry["peers"].items():

@@ -19,6 +19,11 @@ Two moto 5.2.1 quirks are worked around, outside the timed part: ``start_executi
 deep-copies the state machine, and with it the backend and every finished execution it
 holds; once one has run the copy fails (``cannot pickle '_thread.RLock' object``). So the
 finished executions are forgotten before the next one starts.
+
+Calling variants (``Workload.variant``): moto has no per-call resources, so
+"fresh-dict" and "fresh-closures" run as their baseline does; "new-machine" creates a
+state machine (on the parser backend, which validates the definition) before each
+execution, inside the timing, and deletes the previous one outside it.
 """
 
 from __future__ import annotations
@@ -113,8 +118,12 @@ class MotoPeer:
             roleArn=self._role)["stateMachineArn"]
         answers = [_answer(workload.tasks[state]) for state in workload.task_calls]
         sfn_backend, lambda_backend = self._backends()
-        return MotoRunner(sfn_backend, _answering(lambda_backend), arn,
-                          json.dumps(workload.input), answers)
+        runner = MotoRunner(sfn_backend, _answering(lambda_backend), arn,
+                            json.dumps(workload.input), answers)
+        if workload.variant == "new-machine":
+            runner.new_machine(f"{workload.key}-{self._machines}",
+                               json.dumps(workload.definition), self._role)
+        return runner
 
 
 def _answer(behaviour) -> tuple[bytes, bool]:
@@ -151,11 +160,24 @@ class MotoRunner:
         self._input = input_text
         self._answers = answers
         self._count = 0
+        self._machine = None     # (name prefix, definition text, role) for "new-machine"
+
+    def new_machine(self, prefix: str, definition: str, role: str) -> None:
+        """Create a new state machine (same definition) for every execution."""
+        self._machine = (prefix, definition, role)
+
+    def _create(self) -> None:
+        prefix, definition, role = self._machine
+        self._arn = self._sfn.create_state_machine(
+            name=f"{prefix}-m{self._count}", definition=definition,
+            roleArn=role).arn
 
     def _start_and_wait(self):
         from moto.stepfunctions.parser.backend.execution_worker import TMP_THREADS
 
         self._count += 1
+        if self._machine is not None:
+            self._create()
         first = len(TMP_THREADS)
         execution = self._sfn.start_execution(self._arn, name=f"run-{self._count}",
                                               execution_input=self._input)
@@ -165,6 +187,8 @@ class MotoRunner:
     def _reset(self) -> None:
         from moto.stepfunctions.parser.backend.execution_worker import TMP_THREADS
 
+        if self._machine is not None and self._count:
+            self._sfn.delete_state_machine(self._arn)
         for machine in self._sfn.state_machines:
             machine.executions.clear()
         TMP_THREADS.clear()

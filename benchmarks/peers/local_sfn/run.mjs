@@ -13,6 +13,13 @@
 // Task states are overridden by local functions (taskResourceLocalHandlers) that return
 // at once, as the Python callables do. State machines are built once per id, as asl
 // compiles once. A request that fails answers {"id": ..., "failure": "..."}.
+//
+// "variant" (optional) says what is new for every execution, as in workloads.VARIANTS:
+//   "fresh-dict"      a new overrides object holding the same handler functions
+//   "fresh-closures"  a new overrides object of new handler closures
+//   "new-machine"     new StateMachine(definition) from an equal (structuredClone'd) object
+// Those objects are made before the clock starts; the clock covers running with them
+// (for "new-machine": the constructor, which validates, plus the run).
 import { createInterface } from 'node:readline';
 
 import './polyfill.mjs';
@@ -85,19 +92,48 @@ function median(values) {
   return sorted.length % 2 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
 }
 
+// What each of `count` executions gets: [machine, options] pairs, per the variant.
+function perExecution(request, machine, options, count) {
+  const variant = request.variant ?? 'reuse';
+  const handlers = options.overrides.taskResourceLocalHandlers;
+  const pairs = [];
+  for (let i = 0; i < count; i += 1) {
+    if (variant === 'reuse') pairs.push([machine, options]);
+    else if (variant === 'fresh-dict') {
+      pairs.push([machine, { overrides: { taskResourceLocalHandlers: { ...handlers } } }]);
+    } else if (variant === 'fresh-closures') {
+      pairs.push([machine, { overrides: { taskResourceLocalHandlers: taskHandlers(request.tasks) } }]);
+    } else if (variant === 'new-machine') pairs.push([structuredClone(request.definition), options]);
+    else throw new Error(`unknown variant ${variant}`);
+  }
+  return pairs;
+}
+
+async function runPairs(request, pairs) {
+  const build = request.variant === 'new-machine';
+  for (const [machine, options] of pairs) {
+    await runOnce(build ? new StateMachine(machine) : machine, request.input, options);
+  }
+}
+
 async function handle(request) {
   const machine = machineFor(request);
   const options = { overrides: { taskResourceLocalHandlers: taskHandlers(request.tasks) } };
   const answer = { id: request.id };
-  if (request.check) Object.assign(answer, await checkedRun(machine, request.input, options));
-  for (let i = 0; i < (request.warmup ?? 0); i += 1) await runOnce(machine, request.input, options);
+  if (request.check) {
+    const [[first, firstOptions]] = perExecution(request, machine, options, 1);
+    const checked = request.variant === 'new-machine' ? new StateMachine(first) : first;
+    Object.assign(answer, await checkedRun(checked, request.input, firstOptions));
+  }
+  await runPairs(request, perExecution(request, machine, options, request.warmup ?? 0));
   const executions = Math.max(1, request.executions ?? 1);
   answer.cpu_ms = [];
   answer.wall_ms = [];
   for (let round = 0; round < (request.rounds ?? 1); round += 1) {
+    const pairs = perExecution(request, machine, options, executions);
     const cpuStart = process.cpuUsage();
     const wallStart = process.hrtime.bigint();
-    for (let i = 0; i < executions; i += 1) await runOnce(machine, request.input, options);
+    await runPairs(request, pairs);
     const wall = Number(process.hrtime.bigint() - wallStart) / 1e6;
     const cpu = process.cpuUsage(cpuStart);
     answer.cpu_ms.push((cpu.user + cpu.system) / 1e3 / executions);
