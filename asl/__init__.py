@@ -10,13 +10,13 @@ from asl.clock import RealClock, VirtualClock
 from asl.errors import StatesError, TaskFailed
 from asl.execution import Execution, ExecutionResult
 from asl.machine import InvalidExecutionInput, MissingResourceError, StateMachine
-from asl.resources import TaskContext
+from asl.resources import RawResult, TaskContext
 from asl.validation import Diagnostic, ValidationError, validate
 
 __version__ = "0.1.0"
 
 __all__ = [
-    "StateMachine", "Execution", "ExecutionResult", "TaskContext",
+    "StateMachine", "Execution", "ExecutionResult", "TaskContext", "RawResult",
     "VirtualClock", "RealClock",
     "TaskFailed", "StatesError", "MissingResourceError", "InvalidExecutionInput",
     "validate", "Diagnostic", "ValidationError",

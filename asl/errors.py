@@ -41,7 +41,9 @@ class StatesError(Exception):
     ``located``: the cause already carries :data:`RUNTIME_CAUSE_PREFIX` (or must never
     get it, as a Fail state's own cause). ``location``: for States.QueryEvaluationError,
     the field whose expression failed (the EvaluationFailed event's ``location``).
-    ``recorded``: that EvaluationFailed event has been written.
+    ``recorded``: that EvaluationFailed event has been written. ``missing``: what a
+    missing Error or Cause is in the Error Output (a Fail state binds empty strings;
+    SendTaskFailure without them gives null).
     """
 
     error: str
@@ -49,23 +51,26 @@ class StatesError(Exception):
     located: bool
     location: str | None
     recorded: bool
+    missing: str | None
 
     def __init__(self, error: str, cause: str = "", *, located: bool = False,
-                 location: str | None = None) -> None:
+                 location: str | None = None, missing: str | None = "") -> None:
         super().__init__(error, cause)
         self.error = error
         self.cause = cause
         self.located = located
         self.location = location
         self.recorded = False
+        self.missing = missing
 
     def __str__(self) -> str:
         return f"{self.error}: {self.cause}" if self.cause else self.error
 
     def error_output(self) -> dict:
-        """The Error Output a Catcher passes on: ``{"Error": ..., "Cause": ...}``; a Fail
-        state without Error or Cause gives empty strings there, as AWS binds them."""
-        return {"Error": self.error or "", "Cause": self.cause or ""}
+        """The Error Output a Catcher passes on: ``{"Error": ..., "Cause": ...}``, a
+        missing one as :attr:`missing` says."""
+        return {"Error": self.missing if self.error is None else self.error,
+                "Cause": self.missing if self.cause is None else self.cause}
 
 
 class TaskFailed(StatesError):
@@ -96,16 +101,13 @@ def matches(error_equals, error: str) -> bool:
     """Whether a Retrier's or Catcher's ``ErrorEquals`` list matches ``error``.
 
     AWS rules: names match exactly and case-sensitively; ``States.ALL`` matches every
-    error but ``States.Runtime`` and ``States.DataLimitExceeded`` (which must be named);
-    ``States.TaskFailed`` matches every error but ``States.Timeout`` (and the two above);
-    nothing ever matches ``States.Runtime``.
+    error but ``States.Runtime`` (``States.DataLimitExceeded`` included: recorded on AWS,
+    although older docs said otherwise); ``States.TaskFailed`` matches every error but
+    ``States.Timeout`` and ``States.DataLimitExceeded``; nothing ever matches
+    ``States.Runtime``.
     """
     if error == RUNTIME:
         return False
-    if error in error_equals:
+    if error in error_equals or ALL in error_equals:
         return True
-    if error == DATA_LIMIT_EXCEEDED:
-        return False
-    if ALL in error_equals:
-        return True
-    return TASK_FAILED in error_equals and error != TIMEOUT
+    return TASK_FAILED in error_equals and error not in (TIMEOUT, DATA_LIMIT_EXCEEDED)

@@ -131,12 +131,20 @@ class Identity:
     region: str
     account: str
     role_arn: str
+    type: str = "STANDARD"            # or "EXPRESS"
 
     @property
     def state_machine_arn(self) -> str:
         return f"arn:aws:states:{self.region}:{self.account}:stateMachine:{self.state_machine_name}"
 
+    @property
+    def express(self) -> bool:
+        return self.type == "EXPRESS"
+
     def execution_arn(self, execution_name: str) -> str:
+        if self.express:    # AWS: ...:express:<machine>:<name>:<a run id of its own>
+            return (f"arn:aws:states:{self.region}:{self.account}:express:"
+                    f"{self.state_machine_name}:{execution_name}:{uuid.uuid4()}")
         return (f"arn:aws:states:{self.region}:{self.account}:execution:"
                 f"{self.state_machine_name}:{execution_name}")
 
@@ -202,10 +210,12 @@ class Run:
     def context_execution(self) -> dict:
         """``$$.Execution``, built the first time some state reads ``$$``."""
         if self._context_execution is None:
-            self._context_execution = {
+            execution = {
                 "Id": self.arn, "Input": self.input, "Name": self.name,
-                "RoleArn": self.identity.role_arn, "StartTime": _utc(self.start_time),
-                "RedriveCount": 0}
+                "RoleArn": self.identity.role_arn, "StartTime": _utc(self.start_time)}
+            if not self.identity.express:     # Express executions cannot be redriven
+                execution["RedriveCount"] = 0
+            self._context_execution = execution
         return self._context_execution
 
     def map_run_arn(self, state_name: str, label: str | None = None) -> str:
@@ -399,9 +409,10 @@ class Frame:
             raise error
         return call.result
 
-    def task_context(self, token: str | None, sleep: Callable[[float], None]) -> TaskContext:
+    def task_context(self, token: str | None, sleep: Callable[[float], None],
+                     logs: list | None = None) -> TaskContext:
         return TaskContext(copy_json(self.context), token, self.run.tokens,
-                           self.state.name if self.state else "", sleep)
+                           self.state.name if self.state else "", sleep, logs)
 
     # -- scopes -------------------------------------------------------------------------
 
@@ -633,7 +644,8 @@ class Execution:
         """SendTaskSuccess: ``output`` becomes the waiting task's result."""
         self._run.tokens.complete(token, ("success", copy_json(output)))
 
-    def send_task_failure(self, token: str, error: str = "", cause: str = "") -> None:
+    def send_task_failure(self, token: str, error: str | None = None,
+                          cause: str | None = None) -> None:
         """SendTaskFailure: the waiting task fails with this error and cause."""
         self._run.tokens.complete(token, ("failure", error, cause))
 

@@ -58,12 +58,15 @@ class StateMachine:
     validated (:class:`asl.ValidationError` lists every problem, a state name given twice
     included) and compiled.
     ``name``, ``region``, ``account`` and ``role_arn`` make the ARNs that ``$$`` and the
-    history report.
+    history report. ``type="EXPRESS"`` refuses what AWS refuses in an Express workflow
+    (``.sync``, ``.waitForTaskToken``, a Distributed Map of STANDARD children) and gives
+    the Express Context object and execution ARNs.
     """
 
     def __init__(self, definition: Any, *, name: str = "StateMachine",
                  region: str = "us-east-1", account: str = "123456789012",
-                 role_arn: str | None = None, substitutions: dict | None = None) -> None:
+                 role_arn: str | None = None, substitutions: dict | None = None,
+                 type: str = "STANDARD") -> None:
         from asl.definition import LoadedDefinition, read_definition, substitute
         from asl.validation import ValidationError, validate
 
@@ -73,7 +76,12 @@ class StateMachine:
                 loaded = loaded._replace(definition=substitute(loaded.definition, substitutions))
         else:
             loaded = read_definition(definition, substitutions)
+        if type not in ("STANDARD", "EXPRESS"):
+            raise ValueError(f"type must be 'STANDARD' or 'EXPRESS', not {type!r}")
         problems = [d for d in validate(loaded) if d.severity == "ERROR"]
+        if type == "EXPRESS" and not problems:
+            from asl.validation.express import express_diagnostics
+            problems = express_diagnostics(loaded.definition)
         if problems:
             raise ValidationError(problems)
         definition = loaded.definition
@@ -84,7 +92,7 @@ class StateMachine:
         self._tasks = tuple(_task_resources(definition))
         self._resolved = None    # (id, keys) of the last resources mapping found complete
         role_arn = role_arn or f"arn:aws:iam::{account}:role/StepFunctions-{name}-role"
-        self.identity = Identity(name, region, account, role_arn)
+        self.identity = Identity(name, region, account, role_arn, type)
 
     @classmethod
     def from_file(cls, path: str | Path, **options) -> "StateMachine":

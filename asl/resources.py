@@ -196,17 +196,25 @@ class TaskContext:
     ``context`` is the ``$$`` Context object, ``token`` the task token (for
     ``.waitForTaskToken`` tasks), ``heartbeat()`` reports liveness, ``sleep(s)`` spends
     time (virtual time under a VirtualClock, where exceeding TimeoutSeconds times the
-    task out), and ``send_task_success`` / ``send_task_failure`` complete the token.
+    task out), ``send_task_success`` / ``send_task_failure`` complete the token, and
+    ``log(text)`` writes a line of the function's log (a ``lambda:invoke`` with
+    ``"LogType": "Tail"`` returns it base64-encoded in ``LogResult``).
     """
 
-    __slots__ = ("context", "token", "_tokens", "_state", "_clock_sleep")
+    __slots__ = ("context", "token", "_tokens", "_state", "_clock_sleep", "_logs")
 
-    def __init__(self, context: dict, token: str | None, tokens, state: str, clock_sleep) -> None:
+    def __init__(self, context: dict, token: str | None, tokens, state: str, clock_sleep,
+                 logs: list | None = None) -> None:
         self.context = context
         self.token = token
         self._tokens = tokens         # the execution's task-token mailbox
         self._state = state
         self._clock_sleep = clock_sleep
+        self._logs = logs
+
+    def log(self, text: str) -> None:
+        if self._logs is not None:
+            self._logs.append(str(text))
 
     def heartbeat(self) -> None:
         if self.token is not None:
@@ -218,7 +226,7 @@ class TaskContext:
     def send_task_success(self, output: Any) -> None:
         self._tokens.complete(self.token, ("success", copy(output)))
 
-    def send_task_failure(self, error: str = "", cause: str = "") -> None:
+    def send_task_failure(self, error: str | None = None, cause: str | None = None) -> None:
         self._tokens.complete(self.token, ("failure", error, cause))
 
 

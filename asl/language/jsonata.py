@@ -443,7 +443,9 @@ def _aws_functions(lib: _Library) -> dict:
         if count > _MAX_RANGE_ITEMS:
             raise _FunctionError(f"$range: the range would have {count} items, more than "
                                  f"{_MAX_RANGE_ITEMS}")
-        return list(range(first, first + max(count, 0) * increment, increment))
+        items = list(range(first, first + max(count, 0) * increment, increment))
+        # A JSONata sequence of one value is that value: $range(1, 9, 9) is 1 [AWS, recorded].
+        return items[0] if len(items) == 1 else items
 
     def hash_(data, algorithm):
         """$hash(data, algorithm): lowercase hex digest of the UTF-8 text of ``data``."""

@@ -102,8 +102,10 @@ class Frame(Env, Protocol):
         thread that is abandoned (its late result discarded) on a stop, the machine's
         deadline, or after ``limit`` real seconds (:class:`CallTimedOut`)."""
 
-    def task_context(self, token: str | None, sleep: Callable[[float], None]) -> Any:
-        """The :class:`asl.TaskContext` a callable receives as its second argument."""
+    def task_context(self, token: str | None, sleep: Callable[[float], None],
+                     logs: list | None = None) -> Any:
+        """The :class:`asl.TaskContext` a callable receives as its second argument
+        (``logs``: where its ``log()`` lines go)."""
 
     def run_scope(self, scope: "Scope", data: Any, size: int | None = None) -> Any: ...
 

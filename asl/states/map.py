@@ -12,7 +12,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-import uuid
 from dataclasses import dataclass
 from typing import Any, Callable, ClassVar
 
@@ -49,6 +48,7 @@ class Reader:
     spec: ResourceSpec
     arguments: Callable
     config: dict
+    max_items: Any = None     # a number (0: no limit), a MaxItemsPath, a JSONata evaluator
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,7 +109,8 @@ class MapState(ResultState):
             fields["reader"] = Reader(
                 parse_resource(reader["Resource"]),
                 template_setting(reader, jsonata, "Parameters", "Arguments") or _NO_ARGUMENTS,
-                reader.get("ReaderConfig", {}))
+                reader.get("ReaderConfig", {}),
+                number_setting(reader.get("ReaderConfig", {}), "MaxItems", jsonata))
         writer = definition.get("ResultWriter")
         if writer is not None:
             fields["writer"] = Writer(
@@ -142,7 +143,8 @@ class MapState(ResultState):
             inputs = self._iteration_inputs(frame, effective, items)
             frame.event("MapStateStarted", {"length": len(inputs)})
             if self.distributed:
-                frame.event("MapRunStarted", {"mapRunArn": frame.run.map_run_arn(self.name)})
+                frame.event("MapRunStarted",
+                            {"mapRunArn": frame.run.map_run_arn(self.name, self.label)})
             try:
                 results = self._iterate(frame, inputs, max_concurrency or 0, tolerated)
             except StatesError as exc:
@@ -286,7 +288,14 @@ class MapState(ResultState):
         except Exception as exc:  # noqa: BLE001 - a reader's failure is the Map's failure
             raise StatesError(errors.ITEM_READER_FAILED, str(exc)) from None
         items = _parse_reader_content(content, reader.config)
-        max_items = reader.config.get("MaxItems")
+        if not isinstance(items, list):
+            raise StatesError(errors.ITEM_READER_FAILED, "Attempting to map over non-iterable node.")
+        max_items = reader.max_items
+        if callable(max_items):           # MaxItemsPath, or a JSONata expression [AWS, recorded]
+            max_items = resolve_number(max_items, frame, effective, "MaxItems")
+            if max_items <= 0:
+                raise StatesError(errors.ITEM_READER_FAILED, "field MaxItems must be positive")
+        # A static MaxItems of 0 means no limit [AWS, recorded].
         return items[:max_items] if isinstance(max_items, int) and max_items > 0 else items
 
     def _write_results(self, frame: Frame, effective: Any, results: list) -> dict:
@@ -305,8 +314,9 @@ class MapState(ResultState):
                 raise StatesError(errors.RESULT_WRITER_FAILED, str(exc)) from None
         is_object = isinstance(arguments, dict)
         prefix = arguments.get("Prefix", "") if is_object else ""
-        key = f"{uuid.uuid4()}/manifest.json"
-        return {"MapRunArn": frame.run.map_run_arn(self.name),
+        map_run_arn = frame.run.map_run_arn(self.name, self.label)
+        key = f"{map_run_arn.rpartition(':')[2]}/manifest.json"    # the map run's own id
+        return {"MapRunArn": map_run_arn,
                 "ResultWriterDetails": {
                     "Bucket": arguments.get("Bucket") if is_object else None,
                     "Key": f"{prefix}/{key}" if prefix else key}}

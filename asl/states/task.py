@@ -10,6 +10,7 @@ Which callable answers a Resource is :mod:`asl.resources`.
 
 from __future__ import annotations
 
+import base64
 import json
 import threading
 import traceback
@@ -87,10 +88,12 @@ class TaskState(ResultState):
         frame.enter(self, raw)
 
         def attempt() -> Step:
-            if self.spec.waits_for_token:
+            if self.spec.pattern:            # .waitForTaskToken and .sync [AWS, recorded]
                 frame.issue_task_token()     # $$.Task.Token: a new one for every attempt
-            effective = self.effective_input(frame, raw)
-            data = raw if self.jsonata else effective     # $states.input is the raw input
+            # TimeoutSecondsPath/HeartbeatSecondsPath read the input after InputPath, before
+            # Parameters [AWS, recorded]; JSONata's $states.input is the raw input.
+            data = raw if self.jsonata or self.input_path is None else self.input_path(raw, frame)
+            effective = data if self.parameters is None else self.parameters(data, frame)
             timeout = resolve_number(self.timeout, frame, data, "TimeoutSeconds", positive=True)
             heartbeat = resolve_number(self.heartbeat, frame, data, "HeartbeatSeconds",
                                        positive=True)
@@ -124,26 +127,33 @@ class TaskState(ResultState):
             if handler is None:
                 target = parameters.get("FunctionName") if isinstance(parameters, dict) else None
                 raise resource_not_found(str(target or spec.resource))
-            payload = request
+            payload, logs = request, None
             if spec.kind == LAMBDA_INVOKE:
                 payload = request.get("Payload", {}) if isinstance(request, dict) else {}
-            result = self.call_callable(frame, Invoker.of(handler), payload, timeout, heartbeat)
+                if isinstance(request, dict) and request.get("LogType") == "Tail":
+                    logs = []
+            result = self.call_callable(frame, Invoker.of(handler), payload, timeout, heartbeat,
+                                        logs)
             result_size = None
             if isinstance(result, RawResult):
                 result = result.value                     # given as the task's result, as is
             else:
                 result, result_size = checked_copy(result, self.name)
                 if spec.kind == LAMBDA_INVOKE and not spec.waits_for_token:
-                    result = lambda_invoke_response(result)   # a token's answer comes unwrapped
+                    result = lambda_invoke_response(result, logs=logs)  # a token's answer: unwrapped
                     result_size += 512                        # the wrapper's own bytes, generously
         except StatesError as exc:
-            frame.event(names[5] if exc.error == errors.TIMEOUT else names[4],
-                        {**tag, "error": exc.error, "cause": exc.cause})
+            details = dict(tag)
+            for key, value in (("error", exc.error), ("cause", exc.cause)):
+                if value is not None:           # SendTaskFailure may give neither
+                    details[key] = value
+            frame.event(names[5] if exc.error == errors.TIMEOUT else names[4], details)
             raise
         frame.event(names[3], {**tag, "output": result})
         return result, result_size
 
-    def call_callable(self, frame: Frame, invoker: Invoker, payload: Any, timeout, heartbeat) -> Any:
+    def call_callable(self, frame: Frame, invoker: Invoker, payload: Any, timeout, heartbeat,
+                      logs: list | None = None) -> Any:
         """Call the callable; for ``.waitForTaskToken`` then wait for its token's answer.
 
         TimeoutSeconds bounds the call in real time whatever the clock (a callable that
@@ -162,7 +172,7 @@ class TaskState(ResultState):
             frame.sleep(seconds, self.name, "Task")
 
         def make_context():     # only for callables that take a context
-            return frame.task_context(token, task_sleep)
+            return frame.task_context(token, task_sleep, logs)
 
         # Without a token the callable has no way to send a heartbeat, so HeartbeatSeconds
         # bounds the call as TimeoutSeconds does; with one, it bounds the wait for the answer.
@@ -296,7 +306,7 @@ def wait_for_token(frame: Frame, tokens: TaskTokens, token: str, started: float,
     outcome = waiter.outcome
     if outcome[0] == "success":
         return outcome[1]
-    raise StatesError(outcome[1], outcome[2])
+    raise StatesError(outcome[1], outcome[2], missing=None)   # SendTaskFailure: null if unset
 
 
 # -- how AWS shapes results and errors ---------------------------------------------------------
@@ -324,12 +334,15 @@ def error_from_exception(spec: ResourceSpec, exc: BaseException) -> StatesError:
     return StatesError(error, str(exc))
 
 
-def lambda_invoke_response(payload: Any, request_id: str | None = None) -> dict:
-    """The result AWS gives for ``arn:aws:states:::lambda:invoke``: the payload, wrapped."""
+def lambda_invoke_response(payload: Any, request_id: str | None = None,
+                           logs: list | None = None) -> dict:
+    """The result AWS gives for ``arn:aws:states:::lambda:invoke``: the payload, wrapped;
+    with ``logs`` (``"LogType": "Tail"``), ``LogResult``: the base64 of the last 4 KB of
+    what the callable logged, as Lambda returns the tail of its log."""
     request_id = request_id or str(uuid.uuid4())
     headers = {"Connection": "keep-alive", "Content-Type": "application/json",
                "X-Amz-Executed-Version": "$LATEST", "x-amzn-RequestId": request_id}
-    return {
+    response = {
         "ExecutedVersion": "$LATEST",
         "Payload": payload,
         "SdkHttpMetadata": {
@@ -340,6 +353,10 @@ def lambda_invoke_response(payload: Any, request_id: str | None = None) -> dict:
         "SdkResponseMetadata": {"RequestId": request_id},
         "StatusCode": 200,
     }
+    if logs is not None:
+        tail = "".join(line + "\n" for line in logs).encode("utf-8")[-4096:]
+        response["LogResult"] = base64.b64encode(tail).decode("ascii")
+    return response
 
 
 def resource_not_found(target: str) -> TaskFailed:

@@ -151,6 +151,31 @@ class FaultRun:
     def faulted(self) -> list[Call]:
         return [c for c in self.calls if c.faulted]
 
+    # What a property test asserts on first, read through to the result.
+    @property
+    def status(self) -> str:
+        return self.result.status
+
+    @property
+    def output(self) -> Any:
+        return self.result.output
+
+    @property
+    def error(self) -> str | None:
+        return self.result.error
+
+    @property
+    def cause(self) -> str | None:
+        return self.result.cause
+
+    @property
+    def history(self) -> list[dict]:
+        return self.result.history
+
+    @property
+    def states(self) -> list[str]:
+        return self.result.states
+
     def describe(self, events: int = 8) -> str:
         """The plan, the outcome, the path taken and the end of the history: what a
         failing property test needs to show."""
