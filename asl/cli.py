@@ -40,8 +40,11 @@ def _state_machine_option(command):
 @click.argument("file", metavar="FILE")
 @click.option("--json", "as_json", is_flag=True,
               help='Print {"valid": ..., "diagnostics": [...]} instead of text.')
+@click.option("--strict", is_flag=True,
+              help="Count warnings (AWS's and asl's own, such as INTRINSIC_ARGUMENTS) as "
+                   "errors: exit 1 when there is any.")
 @_state_machine_option
-def validate(file: str, as_json: bool, state_machine: str | None) -> None:
+def validate(file: str, as_json: bool, state_machine: str | None, strict: bool) -> None:
     """Check the state machine definition in FILE (JSON or YAML; '-' reads stdin).
 
     Prints one line per problem and a summary. Exits 0 when valid (warnings allowed),
@@ -63,7 +66,7 @@ def validate(file: str, as_json: bool, state_machine: str | None) -> None:
     except Exception as exc:  # noqa: BLE001 - a bug must still not print a traceback
         _fail(f"{name}: internal error while validating ({type(exc).__name__}: {exc}); "
               "please report it")
-    valid = is_valid(diagnostics)
+    valid = is_valid(diagnostics) and not (strict and diagnostics)
     if as_json:
         click.echo(_printable(json.dumps(
             {"valid": valid, "diagnostics": [d.to_dict() for d in diagnostics]},

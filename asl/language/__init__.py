@@ -33,8 +33,10 @@ def is_number(value: Any) -> bool:
 def is_jsonata_expression(value: Any) -> bool:
     """A JSONata expression string: starts exactly with ``{%`` and ends exactly with ``%}``.
 
-    Surrounding whitespace makes the string a plain literal [AWS]; ``"{%}"`` is too short
-    to be both.
+    Anything else is a plain literal string, neither refused by validation nor evaluated:
+    surrounding whitespace (``" {% $x %}"``), text around the delimiters (``"a {% 1 %}"``)
+    or only one delimiter (``"{% 1"``) [recorded on AWS]. ``"{%}"`` is too short to be both.
+    The validator and every compiler decide with this one function.
     """
     return (type(value) is str and len(value) >= 4
             and value.startswith("{%") and value.endswith("%}"))

@@ -14,8 +14,11 @@ Grammar (AWS): ``Name(arg, ...)`` where an argument is a single-quoted string (e
 Errors:
 
 * what is wrong in the text itself is an :class:`IntrinsicSyntaxError` at parse time
-  (unknown function, wrong argument count, bad escape, too deep, unbalanced, trailing
-  text, a literal argument whose type is certainly wrong);
+  (unknown function, bad escape, too deep, unbalanced, trailing text); so are a wrong
+  argument count and a literal argument whose type is certainly wrong, unless compiled
+  with ``strict=False``, as definitions are: AWS accepts those and fails with
+  ``States.Runtime`` when the call runs, and the validator warns about them
+  (:func:`intrinsic_problems`);
 * what fails while running is ``States.Runtime`` (AWS reserves the spec's
   ``States.IntrinsicFailure`` for future use) with AWS's cause
   ``Invalid arguments in States.<Name>``; :class:`IntrinsicFailure` also carries the
@@ -46,7 +49,7 @@ from asl.payload import dumps
 __all__ = [
     "IntrinsicSyntaxError", "IntrinsicFailure", "Intrinsic", "STRING_RETURNING",
     "FUNCTION_NAMES", "MAX_NESTING", "is_intrinsic_call", "compile_intrinsic",
-    "check_intrinsic",
+    "check_intrinsic", "intrinsic_problems",
 ]
 
 #: Calls may be nested this deep (the outermost call is level 1) [AWS].
@@ -935,9 +938,36 @@ def compile_intrinsic(text: str, *, strict: bool = True) -> Intrinsic:
 
 
 def check_intrinsic(text: str) -> str | None:
-    """For the validator: None if ``text`` is a valid intrinsic call, else why not."""
+    """None if ``text`` is a valid intrinsic call, arguments included, else why not
+    (the strict check: the first problem :func:`compile_intrinsic` would raise)."""
     try:
         compile_intrinsic(text)
     except IntrinsicSyntaxError as exc:
         return str(exc)
     return None
+
+
+def intrinsic_problems(text: str) -> tuple[str | None, list[str]]:
+    """For the validator: ``(syntax error, argument problems)`` of an intrinsic call.
+
+    The syntax error (unknown function, bad escape, unbalanced, too deep...) makes AWS
+    refuse the definition. The argument problems (a wrong argument count, a literal of
+    a type the function cannot take, an unknown ``States.Hash`` algorithm), one per
+    call, outermost first, are ones AWS accepts and reports only when the call runs, as
+    ``States.Runtime`` [observed]; asl finds them statically and words them like
+    ``States.Hash: unknown algorithm 'SHA-3': use one of MD5, ...``.
+    """
+    if not isinstance(text, str):
+        return f"An intrinsic function call must be a string, not {text!r}", []
+    try:
+        call = _Parser(text, strict=False).parse()
+    except IntrinsicSyntaxError as exc:
+        return str(exc), []
+    problems = []
+    pending = [call]
+    while pending:
+        node = pending.pop(0)
+        if node.static_error is not None:
+            problems.append(f"{node.function.name}: {node.static_error}")
+        pending.extend(arg for arg in node.args if isinstance(arg, _Call))
+    return None, problems

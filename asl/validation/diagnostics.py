@@ -14,12 +14,18 @@ MISSING_TRANSITION_TARGET = "MISSING_TRANSITION_TARGET"
 MISSING_END_STATE = "MISSING_END_STATE"
 DUPLICATE_STATE_NAME = "DUPLICATE_STATE_NAME"
 INVALID_JSONATA_EXPRESSION = "INVALID_JSONATA_EXPRESSION"
+#: A JSONata expression reading what Step Functions does not provide: a field of the
+#: (nonexistent) context item, ``{% phone %}`` or ``{% $.phone %}``, or ``$$``.
+UNSUPPORTED_JSONATA_EXPRESSION = "UNSUPPORTED_JSONATA_EXPRESSION"
 # AWS's warnings.
 NO_DOLLAR = "NO_DOLLAR"
 NO_PATH = "NO_PATH"
 PASS_RESULT_IS_STATIC = "PASS_RESULT_IS_STATIC"
 # asl's own.
 NESTING_TOO_DEEP = "NESTING_TOO_DEEP"
+#: A warning: an intrinsic call with a wrong argument count or a literal argument that
+#: is certainly wrong. AWS accepts the definition; the call fails with States.Runtime.
+INTRINSIC_ARGUMENTS = "INTRINSIC_ARGUMENTS"
 
 
 @dataclass(frozen=True, order=True)

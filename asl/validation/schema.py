@@ -464,11 +464,17 @@ def _explain(error: _Error, rules: _Rules) -> list[tuple[tuple, str]]:
 
 
 def _explain_property_names(error, path, rules):
-    name, limit = error.instance, error.argument.get("maxLength")
-    if not isinstance(name, str) or limit is None:
+    name, low, high = error.instance, error.argument.get("minLength"), error.argument.get("maxLength")
+    if not isinstance(name, str) or (low is None and high is None):
         return _explain_otherwise(error, path, rules)
+    if low is not None and len(name) < low:
+        if not name:
+            return [((*path, name), "A state name cannot be empty: names have 1 to "
+                                    f"{high} characters" if high else "A state name cannot be empty")]
+        return [((*path, name), f"The state name '{name}' is {len(name)} characters long; "
+                                f"names have at least {low} characters")]
     return [((*path, name), f"The state name '{_short(name)}' is {len(name)} characters long; "
-                            f"names have at most {limit} characters")]
+                            f"names have at most {high} characters")]
 
 
 def _explain_required(error, path, rules):
@@ -522,6 +528,10 @@ def _explain_length(wording):
 
 
 def _explain_pattern(error, path, rules):
+    examples = error.schema.get("examples")
+    if examples:  # a closed set of values written as a pattern: name them, not the regex
+        return [(path, f"{_subject(path)} should be one of the supported values, such as "
+                       f"{_or(examples)}, but was '{_short(error.instance)}'")]
     return [(path, f"{_subject(path)} should match the pattern {error.argument}")]
 
 

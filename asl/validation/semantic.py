@@ -5,7 +5,12 @@
 * Retry and Catch: ``States.ALL`` alone and last, known ``States.*`` names, rules that can
   never match because an earlier rule catches everything they list (a warning);
 * JSONPath syntax of every path field, and the ``.$`` fields of payload templates;
-* which fields each query language allows, and JSONata ``{% ... %}`` syntax;
+  intrinsic calls AWS accepts but that fail when they run (a wrong argument count, a
+  certainly-wrong literal) are asl's own INTRINSIC_ARGUMENTS warning, not an error;
+* which fields each query language allows, and JSONata ``{% ... %}`` syntax (a string
+  not flush with its delimiters is a literal, not checked); an expression reading the
+  top-level context (``{% phone %}``, ``{% $.x %}``, ``$$``) is AWS's
+  UNSUPPORTED_JSONATA_EXPRESSION;
 * ``Assign`` variable names, static timestamps, HeartbeatSeconds < TimeoutSeconds;
 * AWS's three warnings (NO_DOLLAR, NO_PATH, PASS_RESULT_IS_STATIC).
 
@@ -22,12 +27,13 @@ from collections import deque
 
 from asl import errors
 from asl.language import JSONATA, JSONPATH, is_jsonata_expression, is_number
-from asl.language.intrinsics import STRING_RETURNING, check_intrinsic, is_intrinsic_call
+from asl.language.intrinsics import STRING_RETURNING, intrinsic_problems, is_intrinsic_call
 from asl.language.jsonpath import PathSyntaxError, compile_path, compile_reference_path, is_variable_name
 from asl.language.timestamps import is_timestamp
 from asl.validation.diagnostics import (
     DUPLICATE_STATE_NAME,
     ERROR,
+    INTRINSIC_ARGUMENTS,
     INVALID_JSONATA_EXPRESSION,
     MISSING_END_STATE,
     MISSING_TRANSITION_TARGET,
@@ -35,6 +41,7 @@ from asl.validation.diagnostics import (
     NO_PATH,
     PASS_RESULT_IS_STATIC,
     SCHEMA_VALIDATION_FAILED,
+    UNSUPPORTED_JSONATA_EXPRESSION,
     WARNING,
     Diagnostic,
     pointer,
@@ -194,6 +201,7 @@ class _Checker:
         self.top_language = JSONATA if language == JSONATA else JSONPATH
         self._path_errors: dict[tuple[str, bool], str | None] = {}
         self._jsonata_errors: dict[str, str | None] = {}
+        self._top_level: dict[str, list[str]] = {}
 
     # -- reporting -----------------------------------------------------------------------
 
@@ -474,12 +482,20 @@ class _Checker:
             else:
                 is_call, check, _ = self.intrinsics()
                 if is_call(value):
-                    detail = check(value)
+                    detail, problems = check(value)
                     if detail is None:
+                        self.report_intrinsic_arguments(loc, key, problems)
                         return
         message = (f"The value for the field '{key}' must be a valid JSONPath or a valid "
                    "intrinsic function call")
         self.report(loc, SCHEMA_VALIDATION_FAILED, f"{message}: {detail}" if detail else message)
+
+    def report_intrinsic_arguments(self, loc, field: str, problems: list[str]) -> None:
+        """INTRINSIC_ARGUMENTS warnings: AWS accepts these calls, and fails when they run."""
+        for problem in problems:
+            self.report(loc, INTRINSIC_ARGUMENTS,
+                        f"The intrinsic function call in '{field}' will fail with States.Runtime "
+                        f"when the state runs: {problem}", WARNING)
 
     def looks_dynamic(self, value: str) -> bool:
         if _looks_like_path(value):
@@ -504,8 +520,10 @@ class _Checker:
     def check_fail_path(self, value: str, loc, field: str) -> None:
         is_call, check, string_returning = self.intrinsics()
         if not value.startswith("$") and is_call(value):
-            problem = check(value)
+            problem, problems = check(value)
             name = value.split("(", 1)[0].strip()
+            if problem is None:
+                self.report_intrinsic_arguments(loc, field, problems)
             if problem is not None:
                 self.report(loc, SCHEMA_VALIDATION_FAILED,
                             f"The value for the field '{field}' must be a valid Reference Path or "
@@ -548,7 +566,10 @@ class _Checker:
     def check_jsonata_state(self, state: dict, at: str, kind) -> None:
         for field in _STATE_EXPRESSION_FIELDS:
             if field in state:
-                self.check_expressions(state[field], at + "/" + field, _INPUT_ONLY)
+                value = state[field]
+                if field == "ItemReader":
+                    value = _without_csv_headers(value)
+                self.check_expressions(value, at + "/" + field, _INPUT_ONLY)
         if "Output" in state:
             allowed = _WITH_RESULT if kind in ("Task", "Parallel", "Map") else _INPUT_ONLY
             self.check_expressions(state["Output"], at + "/Output", allowed)
@@ -571,10 +592,8 @@ class _Checker:
 
     def check_expression(self, text: str, loc, allowed: frozenset) -> None:
         if not is_jsonata_expression(text):
-            if text.lstrip().startswith("{%") or text.rstrip().endswith("%}"):
-                self.report(loc, INVALID_JSONATA_EXPRESSION,
-                            "A JSONata expression must start with '{%' and end with '%}', with "
-                            "nothing before or after them")
+            # Not flush at both ends (" {% x %}", "a {% 1 %}"): a literal string, which AWS
+            # neither refuses nor evaluates [recorded].
             return
         expression = text[2:-2]
         problem = self.jsonata_error(expression)
@@ -582,6 +601,18 @@ class _Checker:
             self.report(loc, INVALID_JSONATA_EXPRESSION,
                         f"The JSONata expression '{expression.strip()}' is not valid: {problem}")
             return
+        for name in self.top_level_references(expression):
+            # AWS's wording first (as a peer measured it on AWS), then how to write it.
+            if name == "$$":
+                message = ("Reference to '$$' is not supported. Read the Context object as "
+                           "'$states.context'")
+            elif name == "$":
+                message = ("Reference to '$' at the top level is not supported. Read the state "
+                           "input as '$states.input'")
+            else:
+                message = (f"Reference to '{name}' at the top level is not supported. Read the "
+                           f"state input as '$states.input.{name}', a variable as '${name}'")
+            self.report(loc, UNSUPPORTED_JSONATA_EXPRESSION, message)
         if "$states" not in expression:
             return
         for name in _STATES_FIELD_RE.findall(expression):
@@ -598,6 +629,17 @@ class _Checker:
                 message = (f"'$states.{name}' does not exist: $states has input, context, result "
                            "and errorOutput")
             self.report(loc, INVALID_JSONATA_EXPRESSION, message)
+
+    def top_level_references(self, expression: str) -> list[str]:
+        """What a parsed expression reads from the top-level context. Cached per run."""
+        found = self._top_level.get(expression)
+        if found is None:
+            try:
+                found = _top_level_references(expression)
+            except RecursionError:
+                found = []
+            self._top_level[expression] = found
+        return found
 
     def jsonata_error(self, expression: str) -> str | None:
         """Why the JSONata expression does not parse, or None. Cached per run."""
@@ -753,8 +795,80 @@ class _Checker:
             self.report(loc, SCHEMA_VALIDATION_FAILED, "String does not match RFC3339 timestamp")
 
     def intrinsics(self):
-        """(is_intrinsic_call, check_intrinsic, STRING_RETURNING)."""
-        return is_intrinsic_call, check_intrinsic, STRING_RETURNING
+        """(is_intrinsic_call, intrinsic_problems, STRING_RETURNING)."""
+        return is_intrinsic_call, intrinsic_problems, STRING_RETURNING
+
+
+def _without_csv_headers(reader):
+    """A JSONata ItemReader without ReaderConfig.CSVHeaders: column names, never evaluated
+    (AWS keeps a '{% ... %}' there as text)."""
+    config = reader.get("ReaderConfig") if isinstance(reader, dict) else None
+    if not isinstance(config, dict) or "CSVHeaders" not in config:
+        return reader
+    return {**reader, "ReaderConfig": {k: v for k, v in config.items() if k != "CSVHeaders"}}
+
+
+def _top_level_references(expression: str) -> list[str]:
+    """The names a JSONata expression (that parses) reads from the top-level context, in
+    the order written: ``phone`` for ``{% phone %}``, ``$`` for ``{% $.phone %}``, ``$$``.
+
+    A Step Functions expression runs with no context item: the input is
+    ``$states.input``, variables are ``$name``. AWS refuses a path that starts from the
+    context item (UNSUPPORTED_JSONATA_EXPRESSION). Only a path's first step is read
+    against it: later steps, predicates, sort terms and grouping run against what the
+    step before produced. A lambda body keeps the context of the expression around it,
+    and an object constructor's keys are expressions too (``{aaa: 1}`` reads ``aaa``).
+    These rules follow measurements against AWS published by a peer emulator (Floci,
+    ``JsonataTopLevelReferences``); AWS itself documents only the ``$states`` model.
+    """
+    from asl.language.jsonata import _lib
+
+    lib = _lib()
+    Symbol = lib.Symbol
+    names: list[str] = []
+    pending = [lib.parse(expression)]
+    while pending:
+        node = pending.pop()
+        if isinstance(node, (list, tuple)):
+            pending.extend(reversed(node))
+            continue
+        if not isinstance(node, Symbol):
+            continue
+        kind = getattr(node, "type", None)
+        children: list = []
+        if kind == "path":
+            steps = getattr(node, "steps", None) or ()
+            children = [steps[0]] if steps else []
+        elif kind == "name":
+            names.append(str(node.value))
+        elif kind == "variable":
+            if node.value == "":
+                names.append("$")
+            elif node.value == "$":
+                names.append("$$")
+        elif kind == "unary":
+            if node.value == "[":
+                children = [getattr(node, "expressions", None)]
+            elif node.value == "{":
+                children = [getattr(node, "lhs_object", None)]
+            else:
+                children = [getattr(node, "expression", None)]
+        elif kind in ("binary", "apply"):
+            children = [node.lhs, node.rhs]
+        elif kind in ("function", "partial"):
+            children = [node.procedure, getattr(node, "arguments", None)]
+        elif kind == "lambda":
+            children = [getattr(node, "body", None)]
+        elif kind == "condition":
+            children = [node.condition, getattr(node, "then", None), getattr(node, "_else", None)]
+        elif kind == "block":
+            children = [getattr(node, "expressions", None)]
+        elif kind == "bind":
+            children = [node.rhs]
+        # literals, strings, numbers, regexes, wildcards, descendants, transforms, parent
+        # steps: nothing read from the top-level context.
+        pending.extend(reversed([c for c in children if c is not None]))
+    return list(dict.fromkeys(names))
 
 
 def _states_in_document_order(definition: dict):

@@ -166,3 +166,13 @@ def test_importing_the_cli_is_cheap():
             "& set(sys.modules); print(sorted(heavy))")
     process = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert process.stdout.strip() == "[]"
+
+
+def test_strict_turns_warnings_into_a_failed_validation(tmp_path):
+    path = tmp_path / "machine.json"
+    path.write_text(json.dumps({"StartAt": "A", "States": {"A": {
+        "Type": "Pass", "Parameters": {"n.$": "States.ArrayLength('x')"}, "End": True}}}))
+    plain = run("validate", str(path))
+    assert plain.exit_code == 0 and "INTRINSIC_ARGUMENTS" in plain.output
+    strict = run("validate", "--strict", str(path))
+    assert strict.exit_code == 1 and "INTRINSIC_ARGUMENTS" in strict.output

@@ -231,3 +231,17 @@ def test_raw_result_is_exported_and_returned_exactly():
     whole = {"StatusCode": 200, "Payload": {"mocked": True}}
     result = _run(definition, {}, {"work": lambda payload: asl.RawResult(whole)})
     assert result.output == whole
+
+
+def test_a_processor_config_inside_a_legacy_iterator_is_accepted_and_runs():
+    definition = {"StartAt": "M", "States": {"M": {"Type": "Map", "End": True, "Iterator": {
+        "ProcessorConfig": {"Mode": "INLINE"}, "StartAt": "I",
+        "States": {"I": {"Type": "Pass", "End": True}}}}}}
+    assert asl.validate(definition) == []
+    assert _run(definition, [1, 2]).output == [1, 2]
+
+
+def test_a_static_max_items_of_zero_is_accepted_and_means_no_limit():
+    definition = _reader_machine({"InputType": "JSON", "MaxItems": 0})
+    assert asl.validate(definition) == []
+    assert _run(definition, {}, _reading("[1, 2, 3]")).output == [1, 2, 3]

@@ -635,3 +635,59 @@ def test_array_unique_keeps_first_occurrences_of_distinct_values(array):
     assert unique == run("States.ArrayUnique($.a)", {"a": array})
     for value in array:
         assert run("States.ArrayContains($.u, $.v)", {"u": unique, "v": value})
+
+
+# -- intrinsic_problems: what the validator reports (syntax errors vs argument warnings) ---
+
+ARGUMENT_PROBLEMS = [e for e in SYNTAX_ERRORS if any(word in e[1] for word in (
+    "argument(s)", "must be", "unknown algorithm"))]
+
+
+def test_argument_problems_cover_count_type_and_algorithm():
+    kinds = {word for _, message in ARGUMENT_PROBLEMS
+             for word in ("argument(s)", "must be", "unknown algorithm") if word in message}
+    assert kinds == {"argument(s)", "must be", "unknown algorithm"}
+
+
+@pytest.mark.parametrize("expression, message", ARGUMENT_PROBLEMS,
+                         ids=[e[0][:70] for e in ARGUMENT_PROBLEMS])
+def test_argument_problems_are_not_syntax_errors(expression, message):
+    from asl.language.intrinsics import intrinsic_problems
+
+    syntax, problems = intrinsic_problems(expression)
+    assert syntax is None
+    assert len(problems) == 1 and message in problems[0]
+    assert problems[0].startswith(expression.split("(", 1)[0] + ": ")
+    # What AWS does with them: the definition loads, the call fails when it runs.
+    with pytest.raises(StatesError) as failure:
+        compile_intrinsic(expression, strict=False).evaluate({"a": [1], "b": {}}, ENV)
+    assert failure.value.error == "States.Runtime"
+    assert failure.value.cause.startswith("Invalid arguments in States.")
+
+
+@pytest.mark.parametrize("expression, message", [e for e in SYNTAX_ERRORS if e not in ARGUMENT_PROBLEMS],
+                         ids=[e[0][:70] for e in SYNTAX_ERRORS if e not in ARGUMENT_PROBLEMS])
+def test_grammar_errors_stay_syntax_errors(expression, message):
+    from asl.language.intrinsics import intrinsic_problems
+
+    syntax, problems = intrinsic_problems(expression)
+    assert syntax == check_intrinsic(expression) and message in syntax
+    assert problems == []
+
+
+@pytest.mark.parametrize("expression", VALID)
+def test_valid_calls_have_no_problem(expression):
+    from asl.language.intrinsics import intrinsic_problems
+
+    assert intrinsic_problems(expression) == (None, [])
+
+
+def test_every_wrong_call_is_reported_outermost_first():
+    from asl.language.intrinsics import intrinsic_problems
+
+    syntax, problems = intrinsic_problems(
+        "States.ArrayLength(States.Hash('a', 'SHA-3'), States.MathAdd(true, 1))")
+    assert syntax is None
+    assert [p.split(":", 1)[0] for p in problems] == [
+        "States.ArrayLength", "States.Hash", "States.MathAdd"]
+    assert intrinsic_problems(None)[0] is not None

@@ -299,10 +299,10 @@ INVALID = {
     "MaxInputBytesPerBatch over 256 KiB": (
         machine(distributed(ItemBatcher={"MaxInputBytesPerBatch": 262145})), "/States/S/ItemBatcher/MaxInputBytesPerBatch",
         "should be at most 262144"),
-    "MaxItems 0": (
+    "MaxItems -1": (     # 0 is accepted and means no limit [AWS, recorded]
         machine(distributed(ItemReader={"Resource": "arn:aws:states:::s3:getObject", "Parameters": {},
-                                        "ReaderConfig": {"MaxItems": 0}})),
-        "/States/S/ItemReader/ReaderConfig/MaxItems", "should be at least 1"),
+                                        "ReaderConfig": {"MaxItems": -1}})),
+        "/States/S/ItemReader/ReaderConfig/MaxItems", "should be at least 0"),
     # Non-empty arrays.
     "empty Branches": (
         machine(parallel()), "/States/S/Branches", "The field 'Branches' cannot be empty"),

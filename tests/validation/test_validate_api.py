@@ -50,7 +50,8 @@ def test_the_corpus_covers_every_code():
     codes = {e["code"] for path in CORPUS for e in corpus_entry(path)[1]["expect"]}
     assert codes >= {"SCHEMA_VALIDATION_FAILED", "MISSING_TRANSITION_TARGET", "MISSING_END_STATE",
                      "DUPLICATE_STATE_NAME", "INVALID_JSONATA_EXPRESSION", "NO_DOLLAR", "NO_PATH",
-                     "PASS_RESULT_IS_STATIC", "SHADOWED_RULE"}
+                     "PASS_RESULT_IS_STATIC", "SHADOWED_RULE", "UNSUPPORTED_JSONATA_EXPRESSION",
+                     "INTRINSIC_ARGUMENTS"}
 
 
 def test_schema_and_semantic_problems_are_reported_together():
