@@ -7,13 +7,16 @@ at once, from many threads.
 
 from __future__ import annotations
 
+import json
+import threading
+from collections import OrderedDict
 from pathlib import Path
 from typing import Any
 
 from asl.definition.scopes import walk_states
 from asl.errors import StatesError
 from asl.execution import Execution, ExecutionResult, Identity, new_run
-from asl.payload import copy, sized_copy
+from asl.payload import copy, dumps, sized_copy
 from asl.resources import can_resolve, lookup, parse_resource
 from asl.states import CompileOptions, compile_scope
 
@@ -50,6 +53,41 @@ def _task_resources(definition: dict):
                            state[field].get("Parameters"))
 
 
+def _compile(definition: dict) -> tuple:
+    """What a StateMachine keeps of a valid definition: (definition, scope, TimeoutSeconds,
+    task resources). Immutable, so machines built from equal definitions share it."""
+    language = definition.get("QueryLanguage", "JSONPath")
+    return (definition, compile_scope(definition, CompileOptions(language)),
+            definition.get("TimeoutSeconds"), tuple(_task_resources(definition)))
+
+
+class _CompiledCache:
+    """The compiled form of recently built definitions, keyed by their compact JSON text,
+    so that a test fixture building the same machine per test pays microseconds, not a
+    validation. Bounded (least recently used out) and thread-safe."""
+
+    def __init__(self, size: int = 256) -> None:
+        self.size = size
+        self.entries: OrderedDict = OrderedDict()
+        self.lock = threading.Lock()
+
+    def get(self, key):
+        with self.lock:
+            compiled = self.entries.get(key)
+            if compiled is not None:
+                self.entries.move_to_end(key)
+            return compiled
+
+    def put(self, key, compiled) -> None:
+        with self.lock:
+            self.entries[key] = compiled
+            if len(self.entries) > self.size:
+                self.entries.popitem(last=False)
+
+
+_COMPILED = _CompiledCache()
+
+
 class StateMachine:
     """A compiled ASL state machine.
 
@@ -78,18 +116,20 @@ class StateMachine:
             loaded = read_definition(definition, substitutions)
         if type not in ("STANDARD", "EXPRESS"):
             raise ValueError(f"type must be 'STANDARD' or 'EXPRESS', not {type!r}")
-        problems = [d for d in validate(loaded) if d.severity == "ERROR"]
-        if type == "EXPRESS" and not problems:
-            from asl.validation.express import express_diagnostics
-            problems = express_diagnostics(loaded.definition)
-        if problems:
-            raise ValidationError(problems)
-        definition = loaded.definition
-        self._definition = definition
-        language = definition.get("QueryLanguage", "JSONPath")
-        self._scope = compile_scope(definition, CompileOptions(language))
-        self._timeout = definition.get("TimeoutSeconds")
-        self._tasks = tuple(_task_resources(definition))
+        key = None if loaded.duplicate_keys else (type, dumps(loaded.definition))
+        compiled = _COMPILED.get(key) if key is not None else None
+        if compiled is None:
+            problems = [d for d in validate(loaded) if d.severity == "ERROR"]
+            if type == "EXPRESS" and not problems:
+                from asl.validation.express import express_diagnostics
+                problems = express_diagnostics(loaded.definition)
+            if problems:
+                raise ValidationError(problems)
+            # Compiled from a private copy: the caller may change its dict afterwards.
+            compiled = _compile(loaded.definition if key is None else json.loads(key[1]))
+            if key is not None:
+                _COMPILED.put(key, compiled)
+        self._definition, self._scope, self._timeout, self._tasks = compiled
         self._resolved = None    # (id, keys) of the last resources mapping found complete
         role_arn = role_arn or f"arn:aws:iam::{account}:role/StepFunctions-{name}-role"
         self.identity = Identity(name, region, account, role_arn, type)

@@ -248,8 +248,25 @@ class Invoker:
         if invoker is None:
             if len(_INVOKERS) >= 4096:
                 _INVOKERS.clear()
-            invoker = _INVOKERS[function] = cls._inspect(function)
+            invoker = _INVOKERS[function] = cls._of_code(function) or cls._inspect(function)
         return invoker
+
+    @classmethod
+    def _of_code(cls, function: Callable) -> "Invoker | None":
+        """For a plain function, decided by its code object, which every closure made by
+        the same ``def`` shares: a fresh closure per test costs no signature inspection."""
+        code = getattr(function, "__code__", None)
+        if type(function) is not _FUNCTION or code is None or hasattr(function, "__wrapped__"):
+            return None
+        decided = _BY_CODE.get(code)
+        if decided is None:
+            flags = code.co_flags
+            decided = (code.co_argcount >= 2 or bool(flags & _CO_VARARGS),
+                       bool(flags & _CO_COROUTINE))
+            if len(_BY_CODE) >= 4096:
+                _BY_CODE.clear()
+            _BY_CODE[code] = decided
+        return cls(function, *decided)
 
     @classmethod
     def _inspect(cls, function: Callable) -> "Invoker":
@@ -272,6 +289,10 @@ class Invoker:
 
 
 _INVOKERS: dict = {}
+_BY_CODE: dict = {}
+_FUNCTION = type(lambda: None)
+_CO_VARARGS = inspect.CO_VARARGS
+_CO_COROUTINE = inspect.CO_COROUTINE
 _JSON_TYPES = frozenset({dict, list, str, int, float, bool, type(None)})
 
 
