@@ -31,6 +31,7 @@ from asl.history import History, HistoryLimitExceeded
 from asl.language import evaluation
 from asl.language.timestamps import format_timestamp
 from asl.payload import PAYLOAD_LIMIT, check_size
+from asl.payload import clone
 from asl.payload import copy as copy_json
 from asl.resources import TaskContext
 from asl.states import Scope
@@ -164,7 +165,7 @@ class _Listener:
 
     def __call__(self, event_type: str, details: dict) -> None:
         try:
-            self.function(event_type, copy_json(details))
+            self.function(event_type, clone(details))
         except Exception as exc:  # noqa: BLE001 - the caller's bug, reported as theirs
             raise ListenerFailed(f"the on_event listener raised {type(exc).__name__}: {exc} "
                                  f"(on the {event_type} event)") from exc
@@ -178,8 +179,8 @@ class Run:
                  synchronous: bool, listener=None) -> None:
         self.identity = identity
         self.region = identity.region
-        self.name = execution_name
-        self.arn = identity.execution_arn(execution_name)
+        self._name = execution_name     # None: a UUID, made only if someone asks
+        self._arn: str | None = None
         self.input = input_value
         self.input_size = None
         self.variables_size = 0         # bytes of all variables stored, by name below
@@ -205,6 +206,18 @@ class Run:
         self._context_execution = None
         self.context_state_machine = {"Id": identity.state_machine_arn,
                                       "Name": identity.state_machine_name}
+
+    @property
+    def name(self) -> str:
+        if self._name is None:
+            self._name = str(uuid.uuid4())
+        return self._name
+
+    @property
+    def arn(self) -> str:
+        if self._arn is None:
+            self._arn = self.identity.execution_arn(self.name)
+        return self._arn
 
     @property
     def context_execution(self) -> dict:
@@ -411,7 +424,7 @@ class Frame:
 
     def task_context(self, token: str | None, sleep: Callable[[float], None],
                      logs: list | None = None) -> TaskContext:
-        return TaskContext(copy_json(self.context), token, self.run.tokens,
+        return TaskContext(clone(self.context), token, self.run.tokens,
                            self.state.name if self.state else "", sleep, logs)
 
     # -- scopes -------------------------------------------------------------------------
@@ -524,14 +537,22 @@ class ExecutionResult:
     output: Any = None
     error: str | None = None
     cause: str | None = None
-    execution_arn: str = ""
-    name: str = ""
     input: Any = None
     start_time: float = 0.0
     stop_time: float = 0.0
     states: list[str] = field(default_factory=list)
     _history: History | None = field(default=None, repr=False)
     _events: list | None = field(default=None, repr=False)
+    _run: Any = field(default=None, repr=False, compare=False)   # names it on demand
+
+    @property
+    def name(self) -> str:
+        """The execution name (a UUID unless one was given)."""
+        return self._run.name if self._run is not None else ""
+
+    @property
+    def execution_arn(self) -> str:
+        return self._run.arn if self._run is not None else ""
 
     @property
     def history(self) -> list[dict]:
@@ -610,10 +631,10 @@ class Execution:
             except ListenerFailed:
                 pass                     # the history has the event; the run is over
         else:
-            output = copy_json(output)
+            output = clone(output)
         self._result = ExecutionResult(
-            status=status, output=output, error=error, cause=cause, execution_arn=run.arn,
-            name=run.name, input=run.input, start_time=run.start_time,
+            status=status, output=output, error=error, cause=cause, _run=run,
+            input=run.input, start_time=run.start_time,
             stop_time=run.clock.time(), states=run.states, _history=run.history)
         if self._done is not None:
             self._done.set()
@@ -683,7 +704,7 @@ def new_run(identity: Identity, scope: Scope, input_value: Any, resources: dict,
     bytes, when the caller measured it."""
     if concurrency not in ("threads", "sequential"):
         raise ValueError("concurrency must be 'threads' or 'sequential'")
-    run = Run(identity, name or str(uuid.uuid4()), input_value, dict(resources or {}),
+    run = Run(identity, name or None, input_value, dict(resources or {}),
               clock or RealClock(), concurrency, timeout, synchronous, on_event)
     run.input_size = input_size
     return Execution(run, scope)

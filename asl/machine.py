@@ -86,6 +86,7 @@ class _CompiledCache:
 
 
 _COMPILED = _CompiledCache()
+_NO_RESOURCES: dict = {}
 
 
 class StateMachine:
@@ -171,7 +172,7 @@ class StateMachine:
 
     def _prepare(self, input_value, resources, clock, name, concurrency, synchronous,
                  on_event) -> Execution:
-        resources = resources or {}
+        resources = resources or _NO_RESOURCES
         keys = tuple(resources)
         if self._resolved != (id(resources), keys):   # checked once per resources mapping
             missing = self.missing_resources(resources)

@@ -22,7 +22,7 @@ from typing import Any, Callable, ClassVar
 from asl import errors
 from asl.errors import StatesError, TaskFailed
 from asl.language.paths import compile_template
-from asl.payload import checked_copy, copy
+from asl.payload import checked_copy, clone, copy
 from asl.resources import (ACTIVITY, LAMBDA, LAMBDA_INVOKE, Invoker, RawResult, ResourceSpec,
                            lookup, parse_resource)
 from asl.states.base import CallTimedOut, CompileOptions, Frame, Step
@@ -97,12 +97,14 @@ class TaskState(ResultState):
             timeout = resolve_number(self.timeout, frame, data, "TimeoutSeconds", positive=True)
             heartbeat = resolve_number(self.heartbeat, frame, data, "HeartbeatSeconds",
                                        positive=True)
-            result, result_size = self.call_resource(frame, effective, timeout, heartbeat)
+            result, result_size = self.call_resource(frame, effective, timeout, heartbeat,
+                                                     from_input=self.parameters is None)
             return self.finish(frame, raw, size, result, result_size, result)
 
         return run_with_retry(self, frame, raw, self.retriers, self.catchers, attempt)
 
-    def call_resource(self, frame: Frame, parameters: Any, timeout, heartbeat) -> tuple[Any, int | None]:
+    def call_resource(self, frame: Frame, parameters: Any, timeout, heartbeat, *,
+                      from_input: bool = False) -> tuple[Any, int | None]:
         """One attempt: schedule, find and call the callable, record the outcome.
 
         The callable receives its own copy of the effective input (for lambda:invoke,
@@ -122,7 +124,9 @@ class TaskState(ResultState):
         frame.event(names[0], scheduled)
         frame.event(names[1], self.started_details)
         try:
-            request = checked_copy(parameters, self.name)[0]   # the callable's own copy
+            # The callable's own copy. A part of the state's input is already known to be
+            # JSON within the limit; a Parameters result is measured.
+            request = clone(parameters) if from_input else checked_copy(parameters, self.name)[0]
             handler = lookup(spec, frame.run.resources, parameters)
             if handler is None:
                 target = parameters.get("FunctionName") if isinstance(parameters, dict) else None
