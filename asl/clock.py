@@ -33,8 +33,7 @@ class RealClock:
 
     virtual = False
 
-    def time(self) -> float:
-        return time.time()
+    time = staticmethod(time.time)      # the C function itself: read ~35 times a run
 
     def sleep(self, seconds: float, *, state: str = "", kind: str = "Wait",
               intended: float | None = None) -> None:
