@@ -2,8 +2,9 @@
 
 Registered through the ``pytest11`` entry point ``asl = "asl.testing.pytest_plugin"``.
 
-* Fixtures: ``virtual_clock`` (a fresh ``asl.VirtualClock(start=0, seed=0)``) and
-  ``ledger`` (a fresh :class:`asl.testing.Ledger`).
+* Fixtures: ``virtual_clock`` (a fresh ``asl.VirtualClock(start=0, seed=0)``),
+  ``ledger`` (a fresh :class:`asl.testing.Ledger`) and ``asl_server`` (starts ``asl serve``
+  on a free port: ``url = asl_server(resources={...})``).
 * Hypothesis profile ``asl``: no deadline (an execution's first run compiles caches),
   derandomized when the ``CI`` environment variable is set. Select it with
   ``--hypothesis-profile=asl`` or ``settings.load_profile("asl")``.
@@ -51,6 +52,19 @@ def ledger():
     """A fresh Ledger for handlers to record their effects and compensations in."""
     from asl.testing.ledger import Ledger
     return Ledger()
+
+
+@pytest.fixture
+def asl_server():
+    """Start ``asl serve`` on a free port for this test: ``url = asl_server(resources={...},
+    db=..., virtual_time=...)`` returns its endpoint URL; every server started is stopped
+    when the test ends."""
+    from contextlib import ExitStack
+
+    from asl.server import running_server
+
+    with ExitStack() as servers:
+        yield lambda **options: servers.enter_context(running_server(**options))
 
 
 def pytest_addoption(parser) -> None:

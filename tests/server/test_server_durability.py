@@ -114,13 +114,13 @@ def test_serve_command_survives_sigkill(tmp_path):
         described = sfn.describe_execution(executionArn=done)
         assert described["status"] == "SUCCEEDED"
         assert json.loads(described["output"]) == {"value": 6}
-        if shutil.which("aws"):
-            listed = _aws(url, "list-state-machines")
-            assert [m["name"] for m in listed["stateMachines"]] == ["Killed"]
-            executions = _aws(url, "list-executions", "--state-machine-arn", arn)
-            assert [e["status"] for e in executions["executions"]] == ["SUCCEEDED"]
-            with pytest.raises(AssertionError, match="StateMachineDoesNotExist"):
-                _aws(url, "describe-state-machine", "--state-machine-arn", arn + "Gone")
+        assert shutil.which("aws"), "the AWS CLI (the test extra's awscli) is not installed"
+        listed = _aws(url, "list-state-machines")
+        assert [m["name"] for m in listed["stateMachines"]] == ["Killed"]
+        executions = _aws(url, "list-executions", "--state-machine-arn", arn)
+        assert [e["status"] for e in executions["executions"]] == ["SUCCEEDED"]
+        with pytest.raises(AssertionError, match="StateMachineDoesNotExist"):
+            _aws(url, "describe-state-machine", "--state-machine-arn", arn + "Gone")
     finally:
         process.send_signal(signal.SIGKILL)
         process.wait(timeout=5)
