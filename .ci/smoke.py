@@ -42,4 +42,30 @@ done = cli("graph", "saga.asl.json")
 assert done.returncode == 0 and "flowchart" in done.stdout, done
 done = subprocess.run([sys.executable, "-m", "asl", "--help"], capture_output=True, text=True, timeout=60)
 assert done.returncode == 0 and "validate" in done.stdout, done
-print("smoke: API and CLI work from the installed wheel")
+# The server from the wheel: one real request in AWS's wire format (stdlib client only).
+import socket
+import time
+import urllib.request
+
+with socket.socket() as probe:
+    probe.bind(("127.0.0.1", 0))
+    port = probe.getsockname()[1]
+server = subprocess.Popen(["asl", "serve", "--port", str(port)], stderr=subprocess.PIPE)
+try:
+    for _ in range(100):
+        try:
+            request = urllib.request.Request(
+                f"http://127.0.0.1:{port}/", data=b"{}", method="POST",
+                headers={"X-Amz-Target": "AWSStepFunctions.ListStateMachines",
+                         "Content-Type": "application/x-amz-json-1.0"})
+            with urllib.request.urlopen(request, timeout=5) as response:
+                assert json.loads(response.read()) == {"stateMachines": []}
+            break
+        except OSError:
+            time.sleep(0.1)
+    else:
+        raise AssertionError("asl serve did not answer")
+finally:
+    server.terminate()
+    server.wait(timeout=10)
+print("smoke: API, CLI and server work from the installed wheel")
