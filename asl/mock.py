@@ -14,13 +14,13 @@ case does not mock use the real resources given alongside.
 
 from __future__ import annotations
 
-import json
 import threading
 from pathlib import Path
 from typing import Any
 
 from asl.definition.scopes import walk_states
 from asl.errors import TaskFailed
+from asl.payload import NotJSON, loads
 from asl.resources import RawResult, lookup, parse_resource
 
 
@@ -30,10 +30,10 @@ class MockConfigError(ValueError):
 
 def load_mock_config(path: str | Path) -> dict:
     try:
-        config = json.loads(Path(path).read_text(encoding="utf-8"))
+        config = loads(Path(path).read_text(encoding="utf-8"))
     except OSError as exc:
         raise MockConfigError(f"cannot read mock file '{path}': {exc.strerror}") from None
-    except ValueError as exc:
+    except (NotJSON, UnicodeDecodeError) as exc:
         raise MockConfigError(f"mock file '{path}' is not valid JSON: {exc}") from None
     if not isinstance(config, dict) or not isinstance(config.get("StateMachines"), dict):
         raise MockConfigError(f"mock file '{path}' has no 'StateMachines' object")

@@ -24,6 +24,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
+from asl.payload import NotJSON, loads
 from asl.server.protocol import ApiError
 from asl.server.store import Store
 
@@ -222,29 +223,28 @@ class Service:
     # -- definitions -------------------------------------------------------------------------
 
     @staticmethod
-    def _diagnostics(text: str) -> list[dict]:
-        """asl's validator on a definition given as JSON text."""
+    def _diagnostics(text: str, kind: str = "STANDARD") -> list[dict]:
+        """asl's validator on a definition given as JSON text, read by asl's own reader
+        (a state name given twice is seen; NaN is not JSON); EXPRESS rules for EXPRESS."""
+        from asl.definition import DefinitionError, read_definition
         from asl.validation import validate
+        from asl.validation.express import express_diagnostics
 
         if len(text.encode("utf-8")) > DEFINITION_LIMIT:
             return [{"severity": "ERROR", "code": "DEFINITION_TOO_LARGE", "location": "",
                      "message": "The definition exceeds the 1 MiB limit."}]
         try:
-            definition = json.loads(text)
-        except (ValueError, RecursionError) as exc:
+            loaded = read_definition(text)
+        except DefinitionError as exc:
             return [{"severity": "ERROR", "code": "INVALID_JSON_DESCRIPTION", "location": "",
-                     "message": f"The definition is not valid JSON: {exc}"}]
-        if not isinstance(definition, dict):
-            return [{"severity": "ERROR", "code": "INVALID_JSON_DESCRIPTION", "location": "",
-                     "message": "The definition is not a JSON object."}]
-        try:
-            return [d.to_dict() for d in validate(definition)]
-        except RecursionError:
-            return [{"severity": "ERROR", "code": "INVALID_JSON_DESCRIPTION", "location": "",
-                     "message": "The definition is nested too deeply."}]
+                     "message": f"The definition is not a valid JSON object: {exc}"}]
+        found = validate(loaded)
+        if kind == "EXPRESS" and not any(d.severity == "ERROR" for d in found):
+            found = express_diagnostics(loaded.definition)
+        return [d.to_dict() for d in found]
 
-    def _check_definition(self, text: str) -> None:
-        errors = [d for d in self._diagnostics(text) if d["severity"] == "ERROR"]
+    def _check_definition(self, text: str, kind: str = "STANDARD") -> None:
+        errors = [d for d in self._diagnostics(text, kind) if d["severity"] == "ERROR"]
         if errors:
             shown = ", ".join(f"{d['code']}: {d['message']}"
                               + (f" at {d['location']}" if d["location"] else "")
@@ -264,7 +264,7 @@ class Service:
         with self._lock:
             compiled = self._compiled.get(key)
             if compiled is None:
-                compiled = asl.StateMachine(json.loads(machine["definition"]),
+                compiled = asl.StateMachine(machine["definition"], type=machine["type"],
                                             name=machine["name"], region=self.region,
                                             account=self.account, role_arn=machine["role_arn"])
                 self._compiled = {k: v for k, v in self._compiled.items() if k[0] != key[0]}
@@ -331,7 +331,7 @@ class Service:
         kind = p.get("type", "STANDARD")
         _check_name(name, "State machine")
         self._check_role(role_arn)
-        self._check_definition(definition)
+        self._check_definition(definition, kind)
         tags = {t["key"]: t.get("value", "") for t in p.get("tags", [])}
         if len(tags) > MAX_TAGS:
             raise ApiError("TooManyTags", f"Too many tags: at most {MAX_TAGS}",
@@ -395,7 +395,7 @@ class Service:
                            "tracingConfiguration or the encryptionConfiguration must be given")
         fields: dict = {}
         if "definition" in p:
-            self._check_definition(p["definition"])
+            self._check_definition(p["definition"], machine["type"])
             fields["definition"] = p["definition"]
         if "roleArn" in p:
             self._check_role(p["roleArn"])
@@ -472,8 +472,8 @@ class Service:
             raise ApiError("InvalidExecutionInput",
                            "Invalid Execution Input: the input exceeds the 262144 bytes limit")
         try:
-            return text, json.loads(text)
-        except (ValueError, RecursionError):
+            return text, loads(text)       # strict: no NaN, Infinity or lone surrogates
+        except NotJSON:
             raise ApiError("InvalidExecutionInput",
                            f"Invalid Execution Input: '{text[:200]}' is not valid JSON") from None
 
@@ -725,8 +725,8 @@ class Service:
         if len(text.encode("utf-8")) > PAYLOAD_LIMIT:
             raise ApiError("InvalidOutput", "Invalid Output: the output exceeds 262144 bytes")
         try:
-            output = json.loads(text)
-        except (ValueError, RecursionError):
+            output = loads(text)
+        except NotJSON:
             raise ApiError("InvalidOutput", f"Invalid Output: '{text[:200]}' is not valid "
                                             "JSON") from None
         result = self._answer(p["taskToken"],
