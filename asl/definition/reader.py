@@ -211,7 +211,7 @@ def _parse(text: str, name: str | None, suffix: str, duplicates: list) -> dict:
     except RecursionError:
         raise DefinitionError(f"{prefix}the definition is nested too deeply") from None
     if not isinstance(value, dict):
-        raise DefinitionError(f"{prefix}not a JSON object (got {_json_type(value)})")
+        raise DefinitionError(f"{prefix}not a JSON object (got {json_type(value)})")
     return value
 
 
@@ -396,7 +396,10 @@ def _pointer_key(key) -> str:
     return text.replace("~", "~0").replace("/", "~1")
 
 
-def _json_type(value) -> str:
+def json_type(value) -> str:
+    """How an error message names a JSON value's type: "an object", "an array", ..."""
+    if isinstance(value, dict):
+        return "an object"
     if isinstance(value, list):
         return "an array"
     if isinstance(value, str):

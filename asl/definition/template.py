@@ -35,7 +35,7 @@ from pathlib import Path
 from typing import Any, Mapping
 
 from asl.definition.reader import (MAX_YAML_VALUES, DefinitionError, _decode, _is_file,
-                                   check_expansion, substitute)
+                                   check_expansion, json_type, substitute)
 
 __all__ = ["TemplateError", "TemplateDefinition", "load_template", "looks_like_template",
            "state_machine_ids",
@@ -181,12 +181,12 @@ def _definition_of(resolver: "_Resolver", logical_id: str, resource: Mapping, ba
     if key == "Definition":
         definition = resolver.resolve(value, field)
         if not isinstance(definition, dict):
-            raise TemplateError(f"{where}, {field}: expected an object, got {_kind(definition)}")
+            raise TemplateError(f"{where}, {field}: expected an object, got {json_type(definition)}")
         definition = substitute(definition, subs) if subs else definition
     elif key == "DefinitionString":
         text = resolver.resolve(value, field)
         if not isinstance(text, str):
-            raise TemplateError(f"{where}, {field}: expected a string, got {_kind(text)}")
+            raise TemplateError(f"{where}, {field}: expected a string, got {json_type(text)}")
         definition = _parse_definition_text(text, subs, f"{where}, {field}", "")
     else:
         location = resolver.resolve(value, field)
@@ -210,7 +210,7 @@ def _local_file(location: Any, base_dir: Path, where: str) -> Path:
         raise TemplateError(f"{where}: points at S3 (s3://{bucket}/{key}), not a local file; "
                             f"give a local path instead")
     if not isinstance(location, str) or not location:
-        raise TemplateError(f"{where}: expected a local file path, got {_kind(location)}")
+        raise TemplateError(f"{where}: expected a local file path, got {json_type(location)}")
     if location.startswith("s3://"):
         raise TemplateError(f"{where}: points at S3 ({location}), not a local file; "
                             f"give a local path instead")
@@ -243,7 +243,7 @@ def _parse_definition_text(text: str, subs: Mapping, where: str, suffix: str) ->
         if subs:
             definition = substitute(definition, subs) if isinstance(definition, dict) else definition
     if not isinstance(definition, dict):
-        raise TemplateError(f"{where}: the definition is {_kind(definition)}, not an object")
+        raise TemplateError(f"{where}: the definition is {json_type(definition)}, not an object")
     return definition
 
 
@@ -466,20 +466,6 @@ def _jsonable(value, name: str):
     raise TemplateError(f"{name}: a value of type '{type(value).__name__}' has no JSON equivalent")
 
 
-def _kind(value) -> str:
-    if isinstance(value, dict):
-        return "an object"
-    if isinstance(value, list):
-        return "a list"
-    if isinstance(value, str):
-        return "a string"
-    if isinstance(value, bool):
-        return "a boolean"
-    if isinstance(value, (int, float)):
-        return "a number"
-    return "null" if value is None else type(value).__name__
-
-
 # -- intrinsic functions -------------------------------------------------------------------
 
 class _NoValue:
@@ -571,13 +557,13 @@ class _Resolver:
         if isinstance(value, (int, float)):
             return str(value)
         if not isinstance(value, str):
-            self.fail(path, f"{what} must be a string, got {_kind(value)}")
+            self.fail(path, f"{what} must be a string, got {json_type(value)}")
         return value
 
     def _list(self, value: Any, path: str, what: str) -> list:
         value = self.resolve(value, path)
         if not isinstance(value, list):
-            self.fail(path, f"{what} must be a list, got {_kind(value)}")
+            self.fail(path, f"{what} must be a list, got {json_type(value)}")
         return value
 
     # -- Ref and GetAtt -----------------------------------------------------------------------
@@ -585,7 +571,7 @@ class _Resolver:
     def _ref(self, name: Any, path: str) -> Any:
         path = f"{path}.Ref"
         if not isinstance(name, str):
-            self.fail(path, f"Ref takes a name, got {_kind(name)}")
+            self.fail(path, f"Ref takes a name, got {json_type(name)}")
         value = self._lookup(name, path)
         if value is None:
             self.fail(path, f"cannot resolve Ref '{name}': no parameter, resource or pseudo "
@@ -748,7 +734,7 @@ class _Resolver:
 
     def condition(self, name: Any, path: str) -> bool:
         if not isinstance(name, str):
-            self.fail(path, f"a condition name must be a string, got {_kind(name)}")
+            self.fail(path, f"a condition name must be a string, got {json_type(name)}")
         if name in self._condition_values:
             return self._condition_values[name]
         if name not in self.conditions:
@@ -771,7 +757,7 @@ class _Resolver:
             return value
         if value in ("true", "false"):
             return value == "true"
-        self.fail(path, f"a condition must be true or false, got {_kind(value)}")
+        self.fail(path, f"a condition must be true or false, got {json_type(value)}")
 
 
 def _fn_sub(r: _Resolver, arg: Any, path: str) -> str:
