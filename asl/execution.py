@@ -202,6 +202,9 @@ class Run:
             timeout = MAX_EXECUTION_SECONDS if timeout is None else min(timeout, MAX_EXECUTION_SECONDS)
         self.deadline = None if timeout is None else self.start_time + timeout
         self.tokens = TaskTokens(clock)
+        self.log = _ScopeLog()          # where each scope stands, for a redrive
+        self.redrive_count = 0
+        self.redrive_time = 0.0
         self._lock = threading.Lock()
         self._context_execution = None
         self.context_state_machine = {"Id": identity.state_machine_arn,
@@ -227,7 +230,9 @@ class Run:
                 "Id": self.arn, "Input": self.input, "Name": self.name,
                 "RoleArn": self.identity.role_arn, "StartTime": _utc(self.start_time)}
             if not self.identity.express:     # Express executions cannot be redriven
-                execution["RedriveCount"] = 0
+                execution["RedriveCount"] = self.redrive_count
+                if self.redrive_count:
+                    execution["RedriveTime"] = _utc(self.redrive_time)
             self._context_execution = execution
         return self._context_execution
 
@@ -237,12 +242,39 @@ class Run:
                 f"{label or state_name}:{uuid.uuid5(uuid.NAMESPACE_URL, self.arn + state_name)}")
 
 
+class _ScopeLog:
+    """Where one scope of a run stands, for a redrive: the state it was running (and that
+    state's input and the variables then), and the branches and iterations of its
+    Parallel and Map states, with the outputs of those that succeeded.
+
+    The run writes it as it goes (two attribute writes a state); a redrive starts each
+    unfinished scope at its unfinished state and reuses every branch or iteration that
+    succeeded, as AWS's RedriveExecution does.
+    """
+
+    __slots__ = ("state", "data", "size", "variables", "children", "done", "resume")
+
+    def __init__(self) -> None:
+        self.state: str | None = None          # None: not started, or finished
+        self.data: Any = None
+        self.size: int | None = None
+        self.variables: dict | None = None
+        self.children: dict[tuple[str, int], "_ScopeLog"] = {}
+        self.done: dict[tuple[str, int], Any] = {}
+        self.resume = False                    # a redrive starts this scope at ``state``
+
+    def mark_for_redrive(self) -> None:
+        self.resume = self.state is not None
+        for child in self.children.values():
+            child.mark_for_redrive()
+
+
 class Frame:
     """One thread of execution: walks a scope, records its events, holds its variables."""
 
     __slots__ = ("run", "clock", "variables", "previous", "cancel", "state", "entered_id",
                  "entered_time", "retry_count", "_context", "task_token", "history", "entered",
-                 "entered_previous")
+                 "entered_previous", "log", "resumed")
 
     def __init__(self, run: Run, clock, variables: dict, previous: int, cancel: _Cancel) -> None:
         self.run = run
@@ -259,6 +291,8 @@ class Frame:
         self._context = None
         self.task_token = None
         self.entered_previous = 0
+        self.log = run.log              # this scope's _ScopeLog (a branch's is its own)
+        self.resumed: str | None = None # the state a redrive resumed this frame at
 
     # -- the Context object ($$) --------------------------------------------------------
 
@@ -433,10 +467,18 @@ class Frame:
         """Walk a scope from StartAt until a state ends it; returns the final output."""
         states = scope.states
         name = scope.start_at
+        log = self.log
+        if log.resume:                  # a redrive: start where this scope stopped
+            log.resume = False
+            name, data, size, self.resumed = log.state, log.data, log.size, log.state
+            self.variables.update(log.variables or {})
         try:
             while name is not None:
+                log.state, log.data, log.size = name, data, size
                 name, data, size = states[name].run(self, data, size)
+            log.state = None
         except StatesError as exc:
+            log.variables = self.variables
             self.locate(exc)
             if exc.error == errors.QUERY_EVALUATION_ERROR and not exc.recorded:
                 # AWS records the failed expression, linked as the state's Entered event is.
@@ -445,6 +487,9 @@ class Frame:
                 self.event("EvaluationFailed", {
                     "error": exc.error, "cause": exc.cause,
                     "location": exc.location or "", "state": self.state.name})
+            raise
+        except BaseException:
+            log.variables = self.variables
             raise
         return data
 
@@ -475,6 +520,16 @@ class Frame:
         cancel = _Cancel(self.cancel)
         count = len(jobs)
         results: list = [None] * count
+        # The redrive log of this state's branches/iterations: kept when a redrive resumed
+        # this very state (what succeeded is not run again), else started afresh.
+        log, owner = self.log, self.state.name
+        redriven = self.resumed == owner
+        self.resumed = None
+        if not redriven:
+            for key in [k for k in log.children if k[0] == owner]:
+                del log.children[key]
+            for key in [k for k in log.done if k[0] == owner]:
+                del log.done[key]
         clocks: list = []
         failures: list[tuple[int, StatesError]] = []
         escaped: list[BaseException] = []     # not an ASL error: re-raised here
@@ -483,10 +538,19 @@ class Frame:
         def run_job(index: int) -> None:
             if cancel.is_set():
                 return
+            key = (owner, index)
+            if redriven and key in log.done:
+                results[index] = log.done[key]      # succeeded before the redrive
+                return
             child = self.child_execution(cancel) if isolated else self.fork(cancel)
+            child_log = log.children.get(key)
+            if child_log is None:
+                child_log = log.children[key] = _ScopeLog()
+            child.log = child_log
             clocks.append(child.clock)
             try:
-                results[index] = jobs[index](child)
+                results[index] = output = jobs[index](child)
+                log.done[key] = output
             except StatesError as exc:
                 with lock:
                     failures.append((index, exc))
@@ -595,8 +659,13 @@ class Execution:
         frame = Frame(run, run.clock, {}, 0, run.cancel)
         status, output, error, cause = "SUCCEEDED", None, None, None
         try:
-            frame.event("ExecutionStarted", {"input": run.input, "roleArn": run.identity.role_arn})
-            frame.previous = 0   # AWS records the first state's Entered with previousEventId 0
+            if run.redrive_count:
+                frame.previous = len(run.history)
+                frame.event("ExecutionRedriven", {"redriveCount": run.redrive_count})
+            else:
+                frame.event("ExecutionStarted", {"input": run.input,
+                                                 "roleArn": run.identity.role_arn})
+                frame.previous = 0   # AWS records the first Entered with previousEventId 0
             output = frame.run_scope(self._scope, run.input, run.input_size)
             frame.check()        # a stop during the last state still ends the run ABORTED
             frame.event("ExecutionSucceeded", {"output": output})
@@ -694,6 +763,30 @@ class Execution:
                 break
             time.sleep(0.005)
         raise TimeoutError("no task is waiting for a task token")
+
+
+def redrive_run(previous: "ExecutionResult", scope: Scope, resources: dict, *, clock=None,
+                concurrency: str = "threads", timeout: float | None = None,
+                synchronous: bool, on_event=None) -> Execution:
+    """The next attempt of an unsuccessful execution (RedriveExecution): the same name,
+    ARN and input, its history continued with ExecutionRedriven, each unfinished scope
+    started at its unfinished state, and no succeeded branch or iteration run again."""
+    old = previous._run
+    if old is None or previous.status == "SUCCEEDED" or old.identity.express:
+        raise ValueError(f"execution '{previous.name}' cannot be redriven: only an "
+                         "unsuccessful STANDARD execution can (it "
+                         f"{'SUCCEEDED' if previous.status == 'SUCCEEDED' else 'is EXPRESS'})")
+    run = Run(old.identity, old.name, old.input, dict(resources or {}), clock or old.clock,
+              concurrency, timeout, synchronous, on_event)
+    run.input_size = old.input_size
+    run.history = old.history.continued()
+    run.states = list(old.states)
+    run.log = old.log
+    run.log.mark_for_redrive()
+    run.redrive_count = old.redrive_count + 1
+    run.redrive_time = run.start_time
+    run.start_time = old.start_time
+    return Execution(run, scope)
 
 
 def new_run(identity: Identity, scope: Scope, input_value: Any, resources: dict, *,

@@ -65,6 +65,13 @@ class History:
     def __len__(self) -> int:
         return len(self._events)
 
+    def continued(self) -> "History":
+        """A copy that goes on from the last event (a redrive's history)."""
+        history = History(self.limit if self.limit is not None else MAX_EVENTS)
+        history._events = list(self._events)
+        history._ids = itertools.count(len(self._events) + 1)
+        return history
+
     def types(self) -> list[str]:
         """The event types in order: cheap, for assertions and traces."""
         return [e[1] for e in sorted(self._events)]

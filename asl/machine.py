@@ -15,7 +15,7 @@ from typing import Any
 
 from asl.definition.scopes import walk_states
 from asl.errors import StatesError
-from asl.execution import Execution, ExecutionResult, Identity, new_run
+from asl.execution import Execution, ExecutionResult, Identity, new_run, redrive_run
 from asl.payload import copy, dumps, sized_copy
 from asl.resources import can_resolve, lookup, parse_resource
 from asl.states import CompileOptions, compile_scope
@@ -208,6 +208,32 @@ class StateMachine:
         Raises :class:`MissingResourceError` before starting if a Task has no callable.
         """
         return self._prepare(input, resources, clock, name, concurrency, True, on_event)._execute()
+
+    def redrive(self, previous: ExecutionResult, resources: dict | None = None, *,
+                clock=None, concurrency: str = "threads", on_event=None) -> ExecutionResult:
+        """Redrive an unsuccessful execution of this machine (RedriveExecution): run it on
+        from the state that did not succeed, with that state's input, without running again
+        what succeeded (Parallel branches and Map iterations included). The result has the
+        same name and ARN, ``$$.Execution.RedriveCount`` one more, and the history goes on
+        with an ``ExecutionRedriven`` event. Raises ValueError for a SUCCEEDED or EXPRESS
+        execution. ``clock`` defaults to the previous attempt's."""
+        return self._redrive(previous, resources, clock, concurrency, True, on_event)._execute()
+
+    def start_redrive(self, previous: ExecutionResult, resources: dict | None = None, *,
+                      clock=None, concurrency: str = "threads", on_event=None) -> Execution:
+        """:meth:`redrive` on a background thread; returns the :class:`Execution`."""
+        execution = self._redrive(previous, resources, clock, concurrency, False, on_event)
+        execution._start_thread()
+        return execution
+
+    def _redrive(self, previous, resources, clock, concurrency, synchronous, on_event):
+        resources = resources or _NO_RESOURCES
+        missing = self.missing_resources(resources)
+        if missing:
+            raise MissingResourceError(missing)
+        return redrive_run(previous, self._scope, resources, clock=clock,
+                           concurrency=concurrency, timeout=self._timeout,
+                           synchronous=synchronous, on_event=on_event)
 
     def start(self, input: Any = None, resources: dict | None = None, *, clock=None,
               name: str | None = None, concurrency: str = "threads", on_event=None) -> Execution:
