@@ -17,6 +17,7 @@ from __future__ import annotations
 import base64
 import queue
 import json
+import random
 import re
 import threading
 import time
@@ -45,6 +46,11 @@ _EXECUTION_ARN = re.compile(
 _ROLE_ARN = re.compile(rf"^{_PARTITION}:iam::\d{{12}}:role/.+$")
 _TOKEN = re.compile(r"^[0-9a-f]{64}$")
 _ACTIVITY_ARN = re.compile(rf"^{_PARTITION}:states:([a-z0-9-]+):(\d{{12}}):activity:([^:]+)$")
+#: An alias name (the service model's CharacterRestrictedName pattern).
+_ALIAS_NAME = re.compile(r"^(?=.*[a-zA-Z_\-.])[a-zA-Z0-9_\-.]+$")
+#: AWS's quotas: versions and aliases per state machine.
+MAX_VERSIONS = 1000
+MAX_ALIASES = 100
 #: How long GetActivityTask waits for a task (AWS: 60 s; botocore's read timeout is 60 s).
 ACTIVITY_POLL_SECONDS = 55.0
 
@@ -149,6 +155,7 @@ class Service:
         self._activity_queues: dict[str, queue.Queue] = {}  # activity ARN -> waiting tasks
         self._activity_tasks: dict[str, _ActivityTask] = {}  # task token -> its task
         self._lock = threading.RLock()
+        self._routing = random.Random()                     # alias weights; seedable
         self._closed = False
         self._recover()
 
@@ -161,7 +168,10 @@ class Service:
         "DescribeExecution", "ListExecutions", "GetExecutionHistory", "StopExecution",
         "SendTaskSuccess", "SendTaskFailure", "SendTaskHeartbeat", "TagResource",
         "UntagResource", "ListTagsForResource", "CreateActivity", "DescribeActivity",
-        "DeleteActivity", "ListActivities", "GetActivityTask"})
+        "DeleteActivity", "ListActivities", "GetActivityTask",
+        "PublishStateMachineVersion", "ListStateMachineVersions", "DeleteStateMachineVersion",
+        "CreateStateMachineAlias", "DescribeStateMachineAlias", "UpdateStateMachineAlias",
+        "DeleteStateMachineAlias", "ListStateMachineAliases"})
 
     def supported(self, action: str) -> bool:
         return action in self.ACTIONS
@@ -204,6 +214,39 @@ class Service:
         if machine is None:
             raise ApiError("StateMachineDoesNotExist", f"State Machine Does Not Exist: '{arn}'")
         return machine
+
+    def _resolve(self, arn: str) -> tuple[dict, dict | None, dict | None]:
+        """A state machine ARN, unqualified (``...:stateMachine:name``), of a version
+        (``...:name:3``) or of an alias (``...:name:PROD``): the machine, the version and
+        the alias it names (None when it names none)."""
+        match = _MACHINE_ARN.match(arn)
+        if match is None:
+            raise ApiError("InvalidArn", f"Invalid Arn: 'Resource type not valid in this "
+                                         f"context: {arn}'")
+        qualifier = match.group(4)
+        if qualifier is None:
+            return self._require_machine(arn), None, None
+        base = arn[:-(len(qualifier) + 1)]
+        machine = self.store.machine(base)
+        if qualifier.isdigit():
+            version = self.store.version(arn) if machine is not None else None
+            if version is None:
+                raise ApiError("StateMachineDoesNotExist",
+                               f"State Machine Does Not Exist: '{arn}'")
+            return machine, version, None
+        alias = self.store.alias(arn) if machine is not None else None
+        if alias is None:
+            raise ApiError("ResourceNotFound", "Request references a resource that does not "
+                                               f"exist: '{arn}'", resourceName=arn)
+        return machine, None, alias
+
+    def _unqualified(self, arn: str) -> dict:
+        """The machine of an unqualified ARN; a version or alias ARN is refused."""
+        match = _MACHINE_ARN.match(arn)
+        if match is not None and match.group(4) is not None:
+            raise ApiError("ValidationException", "Expected an unqualified state machine ARN "
+                                                  f"(no version or alias): '{arn}'")
+        return self._require_machine(arn)
 
     @staticmethod
     def _check_execution_arn(arn: str) -> re.Match:
@@ -260,7 +303,7 @@ class Service:
         """The StateMachine of this revision of ``machine``, compiled once."""
         import asl
 
-        key = (machine["arn"], machine["revision_id"])
+        key = (machine.get("version_arn") or machine["arn"], machine["revision_id"])
         with self._lock:
             compiled = self._compiled.get(key)
             if compiled is None:

@@ -79,6 +79,45 @@ CREATE TABLE IF NOT EXISTS activities (
     creation_date   REAL NOT NULL,
     tags            TEXT NOT NULL DEFAULT '{}'
 );
+CREATE TABLE IF NOT EXISTS state_machine_versions (
+    arn             TEXT PRIMARY KEY,
+    machine_arn     TEXT NOT NULL,
+    number          INTEGER NOT NULL,
+    definition      TEXT NOT NULL,
+    role_arn        TEXT NOT NULL,
+    type            TEXT NOT NULL,
+    revision_id     TEXT NOT NULL,
+    description     TEXT,
+    creation_date   REAL NOT NULL,
+    logging         TEXT NOT NULL,
+    tracing         TEXT NOT NULL,
+    encryption      TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS versions_by_machine ON state_machine_versions (machine_arn, number);
+-- the last version number given out per machine: numbers are never reused
+CREATE TABLE IF NOT EXISTS version_counters (
+    machine_arn     TEXT PRIMARY KEY,
+    last            INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS state_machine_aliases (
+    id              INTEGER PRIMARY KEY AUTOINCREMENT,
+    arn             TEXT NOT NULL UNIQUE,
+    machine_arn     TEXT NOT NULL,
+    name            TEXT NOT NULL,
+    description     TEXT,
+    routing         TEXT NOT NULL,
+    creation_date   REAL NOT NULL,
+    update_date     REAL NOT NULL
+);
+CREATE INDEX IF NOT EXISTS aliases_by_machine ON state_machine_aliases (machine_arn, id);
+-- the version and alias an execution was started through (none: the unqualified ARN)
+CREATE TABLE IF NOT EXISTS execution_qualifiers (
+    execution_arn   TEXT PRIMARY KEY,
+    version_arn     TEXT,
+    alias_arn       TEXT
+);
+CREATE INDEX IF NOT EXISTS qualifiers_by_version ON execution_qualifiers (version_arn);
+CREATE INDEX IF NOT EXISTS qualifiers_by_alias ON execution_qualifiers (alias_arn);
 """
 
 
@@ -176,7 +215,11 @@ class Store:
                           (*args, arn))])
 
     def delete_machine(self, arn: str) -> None:
-        self._write([("DELETE FROM state_machines WHERE arn = ?", (arn,))])
+        """The machine, with its versions and aliases (as AWS's DeleteStateMachine)."""
+        self._write([("DELETE FROM state_machines WHERE arn = ?", (arn,)),
+                     ("DELETE FROM state_machine_versions WHERE machine_arn = ?", (arn,)),
+                     ("DELETE FROM version_counters WHERE machine_arn = ?", (arn,)),
+                     ("DELETE FROM state_machine_aliases WHERE machine_arn = ?", (arn,))])
 
     def list_machines(self, after_id: int, limit: int) -> list[dict]:
         rows = self._all("SELECT * FROM state_machines WHERE id > ? ORDER BY id LIMIT ?",
@@ -185,12 +228,26 @@ class Store:
 
     # -- executions ------------------------------------------------------------------------
 
+    _QUALIFIED = ("SELECT e.*, q.version_arn AS version_arn, q.alias_arn AS alias_arn"
+                  " FROM executions e LEFT JOIN execution_qualifiers q"
+                  " ON q.execution_arn = e.arn")
+
     def execution(self, arn: str) -> dict | None:
-        return _execution(self._one("SELECT * FROM executions WHERE arn = ?", (arn,)))
+        """An execution, with ``version_arn`` and ``alias_arn`` (None when started with
+        the unqualified state machine ARN)."""
+        return _execution(self._one(f"{self._QUALIFIED} WHERE e.arn = ?", (arn,)))
 
     def add_execution(self, *, arn: str, machine: dict, name: str, input: str,
-                      start_date: float, trace_header: str | None) -> None:
-        self._write([(
+                      start_date: float, trace_header: str | None,
+                      version_arn: str | None = None, alias_arn: str | None = None) -> None:
+        """``machine`` is what the execution runs: the state machine's row, or that row
+        with a version's definition, role, revision and configuration."""
+        qualifiers = []
+        if version_arn is not None or alias_arn is not None:
+            qualifiers.append(("INSERT OR REPLACE INTO execution_qualifiers"
+                               " (execution_arn, version_arn, alias_arn) VALUES (?, ?, ?)",
+                               (arn, version_arn, alias_arn)))
+        self._write(qualifiers + [(
             "INSERT INTO executions (arn, machine_id, state_machine_arn, name, status, input,"
             " start_date, trace_header, machine_name, definition, role_arn,"
             " machine_update_date, revision_id, logging, tracing)"
@@ -201,16 +258,23 @@ class Store:
              _json(machine["tracing"])))])
 
     def list_executions(self, machine_id: int, status: str | None, before_seq: int | None,
-                        limit: int) -> list[dict]:
-        sql = "SELECT * FROM executions WHERE machine_id = ?"
+                        limit: int, *, version_arn: str | None = None,
+                        alias_arn: str | None = None) -> list[dict]:
+        sql = f"{self._QUALIFIED} WHERE e.machine_id = ?"
         args: list = [machine_id]
         if status is not None:
-            sql += " AND status = ?"
+            sql += " AND e.status = ?"
             args.append(status)
         if before_seq is not None:
-            sql += " AND seq < ?"
+            sql += " AND e.seq < ?"
             args.append(before_seq)
-        sql += " ORDER BY seq DESC LIMIT ?"
+        if version_arn is not None:
+            sql += " AND q.version_arn = ?"
+            args.append(version_arn)
+        if alias_arn is not None:
+            sql += " AND q.alias_arn = ?"
+            args.append(alias_arn)
+        sql += " ORDER BY e.seq DESC LIMIT ?"
         args.append(limit)
         return [_execution(row) for row in self._all(sql, args)]
 
@@ -292,3 +356,116 @@ class Store:
         rows = self._all("SELECT * FROM activities WHERE id > ? ORDER BY id LIMIT ?",
                          (after_id, limit))
         return [dict(row) for row in rows]
+
+    # -- versions --------------------------------------------------------------------------
+
+    def version(self, arn: str) -> dict | None:
+        row = self._one("SELECT * FROM state_machine_versions WHERE arn = ?", (arn,))
+        return _version(row)
+
+    def version_of_revision(self, machine_arn: str, revision_id: str) -> dict | None:
+        row = self._one("SELECT * FROM state_machine_versions WHERE machine_arn = ? AND"
+                        " revision_id = ? ORDER BY number DESC LIMIT 1",
+                        (machine_arn, revision_id))
+        return _version(row)
+
+    def count_versions(self, machine_arn: str) -> int:
+        row = self._one("SELECT COUNT(*) FROM state_machine_versions WHERE machine_arn = ?",
+                        (machine_arn,))
+        return row[0]
+
+    def add_version(self, machine: dict, description: str | None,
+                    creation_date: float) -> dict:
+        """Publish the machine's current revision as its next version number (numbers
+        are never given out twice, even after a version is deleted)."""
+        with self.lock:
+            row = self._one("SELECT last FROM version_counters WHERE machine_arn = ?",
+                            (machine["arn"],))
+            number = (row[0] if row is not None else 0) + 1
+            arn = f"{machine['arn']}:{number}"
+            self._write([
+                ("INSERT OR REPLACE INTO version_counters (machine_arn, last) VALUES (?, ?)",
+                 (machine["arn"], number)),
+                ("INSERT INTO state_machine_versions (arn, machine_arn, number, definition,"
+                 " role_arn, type, revision_id, description, creation_date, logging, tracing,"
+                 " encryption) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                 (arn, machine["arn"], number, machine["definition"], machine["role_arn"],
+                  machine["type"], machine["revision_id"], description, creation_date,
+                  _json(machine["logging"]), _json(machine["tracing"]),
+                  _json(machine["encryption"])))])
+            return self.version(arn)
+
+    def list_versions(self, machine_arn: str, below: int | None, limit: int) -> list[dict]:
+        """Newest first (descending version number, which is creation order)."""
+        sql = "SELECT * FROM state_machine_versions WHERE machine_arn = ?"
+        args: list = [machine_arn]
+        if below is not None:
+            sql += " AND number < ?"
+            args.append(below)
+        sql += " ORDER BY number DESC LIMIT ?"
+        args.append(limit)
+        return [_version(row) for row in self._all(sql, args)]
+
+    def delete_version(self, arn: str) -> None:
+        self._write([("DELETE FROM state_machine_versions WHERE arn = ?", (arn,))])
+
+    # -- aliases ---------------------------------------------------------------------------
+
+    def alias(self, arn: str) -> dict | None:
+        return _alias(self._one("SELECT * FROM state_machine_aliases WHERE arn = ?", (arn,)))
+
+    def count_aliases(self, machine_arn: str) -> int:
+        row = self._one("SELECT COUNT(*) FROM state_machine_aliases WHERE machine_arn = ?",
+                        (machine_arn,))
+        return row[0]
+
+    def add_alias(self, *, arn: str, machine_arn: str, name: str, description: str | None,
+                  routing: list[dict], creation_date: float) -> dict:
+        self._write([("INSERT INTO state_machine_aliases (arn, machine_arn, name, description,"
+                      " routing, creation_date, update_date) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                      (arn, machine_arn, name, description, _json(routing), creation_date,
+                       creation_date))])
+        return self.alias(arn)
+
+    def update_alias(self, arn: str, *, update_date: float, description: Any = ...,
+                     routing: Any = ...) -> None:
+        sets, args = ["update_date = ?"], [update_date]
+        if description is not ...:
+            sets.append("description = ?")
+            args.append(description)
+        if routing is not ...:
+            sets.append("routing = ?")
+            args.append(_json(routing))
+        self._write([(f"UPDATE state_machine_aliases SET {', '.join(sets)} WHERE arn = ?",
+                      (*args, arn))])
+
+    def delete_alias(self, arn: str) -> None:
+        self._write([("DELETE FROM state_machine_aliases WHERE arn = ?", (arn,))])
+
+    def list_aliases(self, machine_arn: str, below_id: int | None, limit: int) -> list[dict]:
+        """Newest first."""
+        sql = "SELECT * FROM state_machine_aliases WHERE machine_arn = ?"
+        args: list = [machine_arn]
+        if below_id is not None:
+            sql += " AND id < ?"
+            args.append(below_id)
+        sql += " ORDER BY id DESC LIMIT ?"
+        args.append(limit)
+        return [_alias(row) for row in self._all(sql, args)]
+
+
+def _version(row: sqlite3.Row | None) -> dict | None:
+    if row is None:
+        return None
+    version = dict(row)
+    for key in ("logging", "tracing", "encryption"):
+        version[key] = json.loads(version[key])
+    return version
+
+
+def _alias(row: sqlite3.Row | None) -> dict | None:
+    if row is None:
+        return None
+    alias = dict(row)
+    alias["routing"] = json.loads(alias["routing"])
+    return alias
