@@ -20,10 +20,11 @@ used up. Steps:
 * ``{"sleep": s, ...}``: spend ``s`` seconds through ``context.sleep`` first (virtual
   time under a VirtualClock), then play the rest of the step.
 
-``expect`` may also hold ``cause_prefix``, ``cause_suffix``, ``cause_contains``,
-``states`` (names entered, in order), ``calls`` (inputs each script received, in call
-order), ``call_counts`` and ``waits`` (the VirtualClock's ``(state, kind, seconds)``
-schedule).
+``expect`` may also hold ``cause_prefix``, ``cause_suffix``, ``cause_contains`` (a
+string or a list of strings), ``states`` (names entered, in order), ``calls`` (inputs each
+script received, in call order), ``call_counts``, ``waits`` (the VirtualClock's ``(state,
+kind, seconds)`` schedule) and ``assigned`` (``[state name, assignedVariables]`` of every
+...StateExited event that assigned variables, in history order).
 """
 
 from __future__ import annotations
@@ -111,13 +112,14 @@ def machine(definition: dict, name: str = MACHINE) -> asl.StateMachine:
 
 
 def run(definition: dict, input: Any = None, tasks: dict | None = None, *,
-        concurrency: str = "threads", resources: dict | None = None, seed: int = 0):
+        concurrency: str = "threads", resources: dict | None = None, seed: int = 0,
+        name: str = MACHINE):
     """Execute under a VirtualClock; returns (result, scripts, clock)."""
     scripts = scripts_for(tasks)
     clock = asl.VirtualClock(start=T0, seed=seed)
     mapping = dict(scripts)
     mapping.update(resources or {})
-    result = machine(definition).execute(
+    result = machine(definition, name).execute(
         {} if input is None else input, resources=mapping, clock=clock, name=EXECUTION,
         concurrency=concurrency)
     return result, scripts, clock
@@ -141,8 +143,9 @@ def check(case: dict, result, scripts: dict[str, Script], clock) -> None:
         assert (result.cause or "").startswith(expect["cause_prefix"]), summary
     if "cause_suffix" in expect:
         assert (result.cause or "").endswith(expect["cause_suffix"]), summary
-    if "cause_contains" in expect:
-        assert expect["cause_contains"] in (result.cause or ""), summary
+    contains = expect.get("cause_contains", [])
+    for text in [contains] if isinstance(contains, str) else contains:
+        assert text in (result.cause or ""), summary
     if "states" in expect:
         assert result.states == expect["states"], summary
     for key, calls in expect.get("calls", {}).items():
@@ -151,22 +154,31 @@ def check(case: dict, result, scripts: dict[str, Script], clock) -> None:
         assert len(scripts[key].calls) == count, f"call count of {key}: {scripts[key].calls}"
     if "waits" in expect:
         assert [list(w) for w in clock.schedule] == expect["waits"], "VirtualClock schedule"
+    if "assigned" in expect:
+        assert assigned_variables(result) == expect["assigned"], summary
 
 
-def run_case(case: dict, concurrency: str = "threads"):
+def assigned_variables(result) -> list:
+    """``[state name, assignedVariables]`` of each ...StateExited event that assigned."""
+    return [[e["stateExitedEventDetails"]["name"], e["stateExitedEventDetails"]["assignedVariables"]]
+            for e in result.history
+            if e["type"].endswith("StateExited") and "assignedVariables" in e["stateExitedEventDetails"]]
+
+
+def run_case(case: dict, concurrency: str = "threads", name: str = MACHINE):
     result, scripts, clock = run(case["definition"], case.get("input"), case.get("tasks"),
-                                 concurrency=concurrency)
+                                 concurrency=concurrency, name=name)
     check(case, result, scripts, clock)
     return result
 
 
-def load_cases(*names: str) -> list:
-    """Every case of the named files under ``cases/`` as pytest params, id'd by name."""
+def load_cases(*names: str, directory: Path = CASES_DIR) -> list:
+    """Every case of the named files under ``directory`` as pytest params, id'd by name."""
     import pytest
 
     params = []
     for name in names:
-        for case in json.loads((CASES_DIR / name).read_text(encoding="utf-8")):
+        for case in json.loads((directory / name).read_text(encoding="utf-8")):
             params.append(pytest.param(case, id=f"{Path(name).stem}:{case['name']}"))
     return params
 

@@ -25,7 +25,7 @@ import pytest
 
 import asl
 
-SAGA = Path(__file__).resolve().parents[2] / "examples" / "order-saga"
+SAGA = Path(__file__).resolve().parents[3] / "examples" / "order-saga"
 TABLES = ("inventory", "payments", "shipments", "notifications")
 SCENARIOS = (None, "charge", "ship", "notify")
 
