@@ -373,6 +373,7 @@ class Service:
         name, definition, role_arn = p["name"], p["definition"], p["roleArn"]
         kind = p.get("type", "STANDARD")
         _check_name(name, "State machine")
+        publish = self._check_publish(p)
         self._check_role(role_arn)
         self._check_definition(definition, kind)
         tags = {t["key"]: t.get("value", "") for t in p.get("tags", [])}
@@ -389,17 +390,42 @@ class Service:
                 if (existing["definition"] == definition and existing["role_arn"] == role_arn
                         and existing["type"] == kind and existing["logging"] == logging
                         and existing["tracing"] == tracing):
-                    return {"stateMachineArn": arn, "creationDate": existing["creation_date"]}
+                    response = {"stateMachineArn": arn,
+                                "creationDate": existing["creation_date"]}
+                    if publish:
+                        response["stateMachineVersionArn"] = self._publish(
+                            existing, p.get("versionDescription"))["arn"]
+                    return response
                 raise ApiError("StateMachineAlreadyExists",
                                f"State Machine Already Exists: '{arn}'")
             machine = self.store.add_machine(
                 arn=arn, name=name, definition=definition, role_arn=role_arn, type=kind,
                 creation_date=time.time(), revision_id=str(uuid.uuid4()), logging=logging,
                 tracing=tracing, encryption=encryption, tags=tags)
-        return {"stateMachineArn": arn, "creationDate": machine["creation_date"]}
+            response = {"stateMachineArn": arn, "creationDate": machine["creation_date"]}
+            if publish:
+                response["stateMachineVersionArn"] = self._publish(
+                    machine, p.get("versionDescription"))["arn"]
+        return response
 
     def DescribeStateMachine(self, p: dict) -> dict:  # noqa: N802
-        m = self._require_machine(p["stateMachineArn"])
+        m, version, alias = self._resolve(p["stateMachineArn"])
+        if alias is not None:
+            raise ApiError("ValidationException", "DescribeStateMachine takes a state machine "
+                           "or version ARN; describe an alias with DescribeStateMachineAlias: "
+                           f"'{alias['arn']}'")
+        if version is not None:
+            response = {"stateMachineArn": version["arn"], "name": m["name"],
+                        "status": "ACTIVE", "definition": version["definition"],
+                        "roleArn": version["role_arn"], "type": version["type"],
+                        "creationDate": version["creation_date"],
+                        "loggingConfiguration": version["logging"],
+                        "tracingConfiguration": version["tracing"],
+                        "revisionId": version["revision_id"],
+                        "encryptionConfiguration": version["encryption"]}
+            if version["description"] is not None:
+                response["description"] = version["description"]
+            return response
         return {"stateMachineArn": m["arn"], "name": m["name"], "status": "ACTIVE",
                 "definition": m["definition"], "roleArn": m["role_arn"], "type": m["type"],
                 "creationDate": m["creation_date"], "loggingConfiguration": m["logging"],
@@ -419,8 +445,13 @@ class Service:
 
     def DeleteStateMachine(self, p: dict) -> dict:  # noqa: N802
         arn = p["stateMachineArn"]
-        if _MACHINE_ARN.match(arn) is None:
+        match = _MACHINE_ARN.match(arn)
+        if match is None:
             raise ApiError("InvalidArn", f"Invalid Arn: '{arn}'")
+        if match.group(4) is not None:
+            raise ApiError("ValidationException", "DeleteStateMachine takes an unqualified "
+                           "state machine ARN (delete a version with DeleteStateMachineVersion, "
+                           f"an alias with DeleteStateMachineAlias): '{arn}'")
         self.store.delete_machine(arn)
         with self._lock:
             stopping = [live for live in self._live.values() if live.machine_arn == arn]
@@ -429,10 +460,11 @@ class Service:
         return {}
 
     def UpdateStateMachine(self, p: dict) -> dict:  # noqa: N802
-        machine = self._require_machine(p["stateMachineArn"])
+        machine = self._unqualified(p["stateMachineArn"])
+        publish = self._check_publish(p)
         keys = ("definition", "roleArn", "loggingConfiguration", "tracingConfiguration",
                 "encryptionConfiguration")
-        if not any(k in p for k in keys):
+        if not publish and not any(k in p for k in keys):
             raise ApiError("MissingRequiredParameter",
                            "Either the definition, the roleArn, the loggingConfiguration, the "
                            "tracingConfiguration or the encryptionConfiguration must be given")
@@ -449,9 +481,19 @@ class Service:
             if key in p:
                 fields[column] = p[key]
         now = time.time()
-        revision = str(uuid.uuid4())
-        self.store.update_machine(machine["arn"], update_date=now, revision_id=revision, **fields)
-        return {"updateDate": now, "revisionId": revision}
+        with self.store.lock:
+            machine = self._require_machine(machine["arn"])
+            if any(machine[column] != value for column, value in fields.items()):
+                revision = str(uuid.uuid4())
+                self.store.update_machine(machine["arn"], update_date=now, revision_id=revision,
+                                          **fields)
+            else:       # nothing changes: the same revision (publish: the same version)
+                revision = machine["revision_id"]
+            response = {"updateDate": now, "revisionId": revision}
+            if publish:
+                response["stateMachineVersionArn"] = self._publish(
+                    machine, p.get("versionDescription"))["arn"]
+        return response
 
     def ValidateStateMachineDefinition(self, p: dict) -> dict:  # noqa: N802
         diagnostics = self._diagnostics(p["definition"])
@@ -468,6 +510,224 @@ class Service:
                 "definition": row["definition"], "roleArn": row["role_arn"],
                 "updateDate": row["machine_update_date"], "revisionId": row["revision_id"],
                 "loggingConfiguration": row["logging"], "tracingConfiguration": row["tracing"]}
+
+    # -- versions ----------------------------------------------------------------------------
+
+    @staticmethod
+    def _check_publish(p: dict) -> bool:
+        publish = bool(p.get("publish", False))
+        if p.get("versionDescription") is not None and not publish:
+            raise ApiError("ValidationException",
+                           "Version description can only be set when publish is true")
+        return publish
+
+    def _publish(self, machine: dict, description: str | None,
+                 revision_id: str | None = None) -> dict:
+        """The version of the machine's current revision: the one already published, or a
+        new one with the next number. ``revision_id`` (``INITIAL``: a machine never
+        updated) must be the current revision, else ConflictException."""
+        with self.store.lock:
+            machine = self._require_machine(machine["arn"])
+            current = machine["revision_id"]
+            if revision_id is not None and revision_id != current and not (
+                    revision_id == "INITIAL"
+                    and machine["update_date"] == machine["creation_date"]):
+                raise ApiError("ConflictException",
+                               "Failed to publish the State Machine version for revision "
+                               f"{revision_id}. The current State Machine revision is "
+                               f"{current}.", status=409)
+            existing = self.store.version_of_revision(machine["arn"], current)
+            if existing is not None:
+                return existing
+            if self.store.count_versions(machine["arn"]) >= MAX_VERSIONS:
+                raise ApiError("ServiceQuotaExceededException",
+                               f"A state machine has at most {MAX_VERSIONS} versions: delete "
+                               "unused ones with DeleteStateMachineVersion")
+            return self.store.add_version(machine, description, time.time())
+
+    def PublishStateMachineVersion(self, p: dict) -> dict:  # noqa: N802
+        machine = self._unqualified(p["stateMachineArn"])
+        version = self._publish(machine, p.get("description"), p.get("revisionId"))
+        return {"creationDate": version["creation_date"],
+                "stateMachineVersionArn": version["arn"]}
+
+    def ListStateMachineVersions(self, p: dict) -> dict:  # noqa: N802
+        machine = self._unqualified(p["stateMachineArn"])
+        limit = p.get("maxResults") or 100
+        below = _read_page_token(p.get("nextToken"), "below")
+        if below is not None and not isinstance(below, int):
+            raise ApiError("InvalidToken", f"Invalid Token: '{p.get('nextToken')}'")
+        rows = self.store.list_versions(machine["arn"], below, limit + 1)
+        response: dict = {"stateMachineVersions": [
+            {"stateMachineVersionArn": v["arn"], "creationDate": v["creation_date"]}
+            for v in rows[:limit]]}
+        if len(rows) > limit:
+            response["nextToken"] = _page_token({"below": rows[limit - 1]["number"]})
+        return response
+
+    def DeleteStateMachineVersion(self, p: dict) -> dict:  # noqa: N802
+        arn = p["stateMachineVersionArn"]
+        match = _MACHINE_ARN.match(arn)
+        if match is None:
+            raise ApiError("InvalidArn", f"Invalid Arn: '{arn}'")
+        if match.group(4) is None or not match.group(4).isdigit():
+            raise ApiError("ValidationException",
+                           f"Expected a state machine version ARN: '{arn}'")
+        base = arn[:-(len(match.group(4)) + 1)]
+        with self.store.lock:
+            if self.store.version(arn) is None:     # already gone: nothing to do, as AWS
+                return {}
+            referencing = [a["name"] for a in self.store.list_aliases(base, None, MAX_ALIASES)
+                           if any(r["stateMachineVersionArn"] == arn for r in a["routing"])]
+            if referencing:
+                raise ApiError("ConflictException",
+                               "Version to be deleted must not be referenced by an alias. "
+                               "Current list of aliases referencing this version: "
+                               f"[{', '.join(referencing)}]", status=409)
+            self.store.delete_version(arn)
+        with self._lock:            # its running executions keep their compiled machine
+            self._compiled = {k: v for k, v in self._compiled.items() if k[0] != arn}
+        return {}
+
+    # -- aliases -----------------------------------------------------------------------------
+
+    @staticmethod
+    def _check_alias_arn(arn: str) -> str:
+        """The unqualified machine ARN of an alias ARN."""
+        match = _MACHINE_ARN.match(arn)
+        if match is None or match.group(4) is None or match.group(4).isdigit():
+            raise ApiError("InvalidArn", f"Invalid Arn: 'Resource type not valid in this "
+                                         f"context: {arn}'")
+        return arn[:-(len(match.group(4)) + 1)]
+
+    def _check_routing(self, routing: list[dict], machine_arn: str | None = None) -> dict:
+        """A routing configuration's rules (version ARNs of one machine, distinct, weights
+        summing to 100, every version existing): the machine it routes to."""
+        arns = [r["stateMachineVersionArn"] for r in routing]
+        shown = f"[{', '.join(arns)}]"
+        bases = set()
+        for arn in arns:
+            match = _MACHINE_ARN.match(arn)
+            if match is None or match.group(4) is None or not match.group(4).isdigit():
+                raise ApiError("ValidationException", "Routing configuration must contain "
+                                                      f"state machine version ARNs. Received: "
+                                                      f"{shown}")
+            bases.add(arn[:-(len(match.group(4)) + 1)])
+        if len(set(arns)) != len(arns):
+            raise ApiError("ValidationException", "Routing configuration must contain "
+                                                  "distinct state machine version ARNs. "
+                                                  f"Received: {shown}")
+        if len(bases) != 1 or (machine_arn is not None and bases != {machine_arn}):
+            raise ApiError("ValidationException", "Routing configuration must contain "
+                                                  "versions of the same state machine"
+                                                  + (" as the alias" if machine_arn else "")
+                                                  + f". Received: {shown}")
+        weights = [r["weight"] for r in routing]
+        if sum(weights) != 100:
+            raise ApiError("ValidationException", "Sum of routing configuration weights must "
+                                                  f"equal 100. Received: "
+                                                  f"[{', '.join(map(str, weights))}]")
+        machine = self.store.machine(bases.pop())
+        for arn in arns:
+            if machine is None or self.store.version(arn) is None:
+                raise ApiError("ResourceNotFound", "Request references a resource that does "
+                                                   f"not exist: '{arn}'", resourceName=arn)
+        return machine
+
+    @staticmethod
+    def _routing_of(routing: list[dict]) -> list[dict]:
+        return [{"stateMachineVersionArn": r["stateMachineVersionArn"],
+                 "weight": int(r["weight"])} for r in routing]
+
+    def CreateStateMachineAlias(self, p: dict) -> dict:  # noqa: N802
+        name = p["name"]
+        if not _ALIAS_NAME.match(name):
+            raise ApiError("ValidationException",
+                           f"1 validation error detected: Value '{name}' at 'name' failed to "
+                           "satisfy constraint: Member must satisfy regular expression "
+                           f"pattern: {_ALIAS_NAME.pattern}")
+        routing = self._routing_of(p["routingConfiguration"])
+        description = p.get("description")
+        with self.store.lock:
+            machine = self._check_routing(routing)
+            arn = f"{machine['arn']}:{name}"
+            existing = self.store.alias(arn)
+            if existing is not None:
+                if existing["routing"] == routing and existing["description"] == description:
+                    return {"stateMachineAliasArn": arn,
+                            "creationDate": existing["creation_date"]}
+                raise ApiError("ConflictException",
+                               "Failed to create alias because an alias with the same name "
+                               "and a different routing configuration already exists.",
+                               status=409)
+            if self.store.count_aliases(machine["arn"]) >= MAX_ALIASES:
+                raise ApiError("ServiceQuotaExceededException",
+                               f"A state machine has at most {MAX_ALIASES} aliases")
+            alias = self.store.add_alias(arn=arn, machine_arn=machine["arn"], name=name,
+                                         description=description, routing=routing,
+                                         creation_date=time.time())
+        return {"stateMachineAliasArn": arn, "creationDate": alias["creation_date"]}
+
+    def _require_alias(self, arn: str) -> dict:
+        self._check_alias_arn(arn)
+        alias = self.store.alias(arn)
+        if alias is None:
+            raise ApiError("ResourceNotFound", "Request references a resource that does not "
+                                               f"exist: '{arn}'", resourceName=arn)
+        return alias
+
+    def DescribeStateMachineAlias(self, p: dict) -> dict:  # noqa: N802
+        alias = self._require_alias(p["stateMachineAliasArn"])
+        response = {"stateMachineAliasArn": alias["arn"], "name": alias["name"],
+                    "routingConfiguration": alias["routing"],
+                    "creationDate": alias["creation_date"], "updateDate": alias["update_date"]}
+        if alias["description"] is not None:
+            response["description"] = alias["description"]
+        return response
+
+    def UpdateStateMachineAlias(self, p: dict) -> dict:  # noqa: N802
+        arn = p["stateMachineAliasArn"]
+        with self.store.lock:
+            alias = self._require_alias(arn)
+            if "description" not in p and "routingConfiguration" not in p:
+                raise ApiError("ValidationException", "Either the description or the "
+                                                      "routingConfiguration must be given")
+            changes: dict = {}
+            if "routingConfiguration" in p:
+                changes["routing"] = self._routing_of(p["routingConfiguration"])
+                self._check_routing(changes["routing"], alias["machine_arn"])
+            if "description" in p:
+                changes["description"] = p["description"]
+            now = time.time()
+            self.store.update_alias(arn, update_date=now, **changes)
+        return {"updateDate": now}
+
+    def DeleteStateMachineAlias(self, p: dict) -> dict:  # noqa: N802
+        arn = p["stateMachineAliasArn"]
+        self._check_alias_arn(arn)
+        self.store.delete_alias(arn)        # an alias already gone: nothing to do, as AWS
+        return {}
+
+    def ListStateMachineAliases(self, p: dict) -> dict:  # noqa: N802
+        machine, version, alias = self._resolve(p["stateMachineArn"])
+        if alias is not None:
+            raise ApiError("ValidationException", "Expected a state machine or version ARN: "
+                                                  f"'{alias['arn']}'")
+        aliases = self.store.list_aliases(machine["arn"], None, MAX_ALIASES)
+        if version is not None:
+            aliases = [a for a in aliases
+                       if any(r["stateMachineVersionArn"] == version["arn"]
+                              for r in a["routing"])]
+        limit = p.get("maxResults") or 100
+        offset = _read_page_token(p.get("nextToken"), "offset") or 0
+        if not isinstance(offset, int) or offset < 0:
+            raise ApiError("InvalidToken", f"Invalid Token: '{p.get('nextToken')}'")
+        response: dict = {"stateMachineAliases": [
+            {"stateMachineAliasArn": a["arn"], "creationDate": a["creation_date"]}
+            for a in aliases[offset:offset + limit]]}
+        if offset + limit < len(aliases):
+            response["nextToken"] = _page_token({"offset": offset + limit})
+        return response
 
     # -- tags --------------------------------------------------------------------------------
 
@@ -521,8 +781,37 @@ class Service:
                            f"Invalid Execution Input: '{text[:200]}' is not valid JSON") from None
 
     def _machine_and_case(self, arn: str) -> tuple[dict, str | None]:
+        """What an execution of ``arn`` runs: the machine, or (a version ARN, an alias ARN)
+        the machine with that version's definition, role and configuration, with
+        ``version_arn`` and ``alias_arn`` noted; and the mock test case named after ``#``."""
         base, _, case = arn.partition("#")      # Step Functions Local's arn#TestCase
-        return self._require_machine(base), (case or None) if "#" in arn else None
+        machine, version, alias = self._resolve(base)
+        if alias is not None:
+            version = self._route(alias)
+        if version is not None:
+            machine = dict(machine, definition=version["definition"],
+                           role_arn=version["role_arn"], revision_id=version["revision_id"],
+                           logging=version["logging"], tracing=version["tracing"],
+                           update_date=version["creation_date"], version_arn=version["arn"],
+                           alias_arn=alias["arn"] if alias is not None else None)
+        return machine, (case or None) if "#" in arn else None
+
+    def _route(self, alias: dict) -> dict:
+        """The version an alias sends this execution to, drawn by the routing weights."""
+        draw = self._routing.randrange(100)
+        routes = alias["routing"]
+        chosen = routes[-1]
+        total = 0
+        for route in routes:
+            total += route["weight"]
+            if draw < total:
+                chosen = route
+                break
+        version = self.store.version(chosen["stateMachineVersionArn"])
+        if version is None:
+            raise ApiError("ResourceNotFound", "Request references a resource that does not "
+                           f"exist: '{chosen['stateMachineVersionArn']}'")
+        return version
 
     def _begin(self, p: dict, express_only: bool):
         """What StartExecution and StartSyncExecution share: the checks, the run."""
@@ -566,7 +855,9 @@ class Service:
                     return {"executionArn": arn, "startDate": existing["start_date"]}
                 raise ApiError("ExecutionAlreadyExists", f"Execution Already Exists: '{arn}'")
             self.store.add_execution(arn=arn, machine=machine, name=name, input=text,
-                                     start_date=start, trace_header=p.get("traceHeader"))
+                                     start_date=start, trace_header=p.get("traceHeader"),
+                                     version_arn=machine.get("version_arn"),
+                                     alias_arn=machine.get("alias_arn"))
             self.store.add_event(arn, {
                 "id": 1, "previousEventId": 0, "timestamp": start, "type": "ExecutionStarted",
                 "executionStartedEventDetails": {
@@ -654,6 +945,7 @@ class Service:
                 response[key] = row[key]
         if row["trace_header"]:
             response["traceHeader"] = row["trace_header"]
+        response.update(_qualifiers(row))
         response.update(self._redrive(row["status"]))
         return response
 
@@ -662,14 +954,16 @@ class Service:
             raise ApiError("ValidationException", "asl serve does not list Map Run executions")
         if "stateMachineArn" not in p:
             raise ApiError("ValidationException", "stateMachineArn is required")
-        machine = self._require_machine(p["stateMachineArn"])
+        machine, version, alias = self._resolve(p["stateMachineArn"])
         if machine["type"] == "EXPRESS":
             raise ApiError("StateMachineTypeNotSupported",
                            "This operation is not supported by this type of state machine")
         limit = p.get("maxResults") or 100
         before = _read_page_token(p.get("nextToken"), "before")
-        rows = self.store.list_executions(machine["id"], p.get("statusFilter"), before,
-                                          limit + 1)
+        rows = self.store.list_executions(
+            machine["id"], p.get("statusFilter"), before, limit + 1,
+            version_arn=version["arn"] if version is not None else None,
+            alias_arn=alias["arn"] if alias is not None else None)
         executions = []
         for row in rows[:limit]:
             item = {"executionArn": row["arn"], "stateMachineArn": row["state_machine_arn"],
@@ -677,6 +971,7 @@ class Service:
                     "redriveCount": 0}
             if row["stop_date"] is not None:
                 item["stopDate"] = row["stop_date"]
+            item.update(_qualifiers(row))
             executions.append(item)
         response: dict = {"executions": executions}
         if len(rows) > limit:
@@ -884,6 +1179,17 @@ class Service:
             if waiting is not None:          # not abandoned meanwhile
                 return {"taskToken": token, "input": waiting.input}
         return {}
+
+
+def _qualifiers(row: dict) -> dict:
+    """An execution's ``stateMachineVersionArn`` / ``stateMachineAliasArn``, when it was
+    started through a version or an alias."""
+    out = {}
+    if row.get("version_arn"):
+        out["stateMachineVersionArn"] = row["version_arn"]
+    if row.get("alias_arn"):
+        out["stateMachineAliasArn"] = row["alias_arn"]
+    return out
 
 
 def _static_function_names(definition: dict, resource: str):

@@ -5,7 +5,6 @@ Evidence for each is named in docs/fidelity.md.
 
 import base64
 import json
-import threading
 
 import pytest
 

@@ -8,7 +8,10 @@ from pathlib import Path
 from typing import Any
 
 from .. import support
-from ..support import EXECUTION, T0, check  # noqa: F401 - used by the test modules
+from ..support import EXECUTION, T0
+
+__all__ = ["CASES_DIR", "EXECUTION", "MACHINE", "T0", "load_cases", "machine", "run",
+           "run_case"]
 
 CASES_DIR = Path(__file__).resolve().parent / "cases"
 MACHINE = "JsonataMachine"
