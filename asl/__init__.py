@@ -12,6 +12,7 @@ from asl.execution import Execution, ExecutionResult
 from asl.machine import InvalidExecutionInput, MissingResourceError, StateMachine
 from asl.resources import RawResult, TaskContext
 from asl.validation import Diagnostic, ValidationError, validate
+from asl.test_state import test_state  # noqa: E402 - after the names it uses
 
 __version__ = "0.1.0"
 
@@ -19,5 +20,5 @@ __all__ = [
     "StateMachine", "Execution", "ExecutionResult", "TaskContext", "RawResult",
     "VirtualClock", "RealClock",
     "TaskFailed", "StatesError", "MissingResourceError", "InvalidExecutionInput",
-    "validate", "Diagnostic", "ValidationError",
+    "validate", "Diagnostic", "ValidationError", "test_state",
 ]

@@ -484,6 +484,63 @@ def _read_path(path_file: str, path_from_file):
                          f"'asl run --history' ({exc})") from None
 
 
+@main.command("test-state")
+@click.argument("definition", metavar="STATE")
+@click.option("--input", "input_text", default=None, metavar="JSON|@FILE|-",
+              help="The state's input (default {}).")
+@click.option("--state-name", default=None, metavar="NAME",
+              help="STATE is a whole state machine: test this state of it (at any depth).")
+@click.option("--mock", "mock_text", default=None, metavar="JSON|@FILE",
+              help='Answer the Task (or Parallel/Map) instead of running it: {"result": '
+                   '"<JSON text>"} or {"errorOutput": {"error": ..., "cause": ...}}.')
+@click.option("--resources", "resource_targets", multiple=True, metavar="FILE_OR_MODULE",
+              help="Handlers for an unmocked Task, as for 'asl run'.")
+@click.option("--inspection-level", type=click.Choice(["INFO", "DEBUG", "TRACE"]),
+              default="INFO", show_default=True,
+              help="DEBUG and TRACE add inspectionData: the input after each stage.")
+@click.option("--context", "context_text", default=None, metavar="JSON|@FILE",
+              help="The Context object ($$) the state sees.")
+@click.option("--variables", "variables_text", default=None, metavar="JSON|@FILE",
+              help="The workflow variables the state sees.")
+@click.option("--retrier-retry-count", type=int, default=None,
+              help="Retries already made by the matching Retrier (stateConfiguration).")
+def test_state_command(definition, input_text, state_name, mock_text, resource_targets,
+                       inspection_level, context_text, variables_text, retrier_retry_count):
+    """Test one state, offline, as AWS's TestState API does: run it once and print
+    AWS's TestStateOutput (status SUCCEEDED, FAILED, RETRIABLE or CAUGHT_ERROR,
+    nextState, output, error, cause, inspectionData) as JSON.
+
+    Exits 0 unless the status is FAILED (1); 2 for a mistake in what you gave.
+    """
+    import asl
+    from asl.definition import DefinitionError, load_definition
+    from asl.resources import ResourceLoadError, load_resources
+
+    try:
+        state = load_definition(definition)
+        resources = {}
+        for target in resource_targets:
+            resources.update(load_resources(target))
+        configuration = ({"retrierRetryCount": retrier_retry_count}
+                         if retrier_retry_count is not None else None)
+        result = asl.test_state(
+            state, _read_input(input_text), state_name=state_name,
+            mock=_read_input(mock_text) if mock_text else None, resources=resources,
+            inspection_level=inspection_level,
+            context=_read_input(context_text) if context_text else None,
+            variables=_read_input(variables_text) if variables_text else None,
+            state_configuration=configuration)
+    except (click.UsageError, SystemExit):
+        raise
+    except asl.ValidationError as exc:
+        _fail(f"{definition}: the state cannot be tested\n{exc}")
+    except (DefinitionError, ResourceLoadError, asl.MissingResourceError,
+            asl.InvalidExecutionInput, ValueError, OSError) as exc:
+        _fail(_problem(exc))
+    click.echo(_printable(json.dumps(result.to_dict(), indent=2, ensure_ascii=False)))
+    sys.exit(EXIT_INVALID if result.status == "FAILED" else EXIT_OK)
+
+
 def _register_serve() -> None:
     from asl.server.command import serve_command   # click only: the server loads on use
     main.add_command(serve_command)

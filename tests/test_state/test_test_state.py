@@ -628,6 +628,52 @@ def test_map_iteration_failures_beyond_tolerance():
                                                       "retryBackoffIntervalSeconds": 1}
 
 
+DISTRIBUTED = {
+    "QueryLanguage": "JSONata", "Type": "Map", "End": True, "MaxConcurrency": 1,
+    "ItemReader": {"Resource": "arn:aws:states:::s3:getObject",
+                   "ReaderConfig": {"InputType": "JSON"},
+                   "Arguments": {"Bucket": "{% $states.input.Bucket %}",
+                                 "Key": "{% $states.input.Key %}"}},
+    "ItemProcessor": {"ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"},
+                      "StartAt": "HandleItem",
+                      "States": {"HandleItem": {"Type": "Pass", "End": True}}}}
+
+
+def test_distributed_map_reads_map_item_reader_data():
+    # AWS, recorded: output [1, 4, 9]; DEBUG: input and maxConcurrency.
+    source = {"Bucket": "test-bucket", "Key": "test-key"}
+    result = run_test_state(DISTRIBUTED, source, mock={"result": "[1, 4, 9]"},
+                            inspection_level="DEBUG",
+                            state_configuration={"mapItemReaderData": "[1, 2, 3]"})
+    assert (result.status, result.output) == ("SUCCEEDED", [1, 4, 9])
+    assert result.inspection_data == {"input": source, "maxConcurrency": 1}
+    failed = run_test_state(DISTRIBUTED, source, mock=MOCK_ERROR, inspection_level="DEBUG",
+                            state_configuration={"mapItemReaderData": "[1, 2, 3]",
+                                                 "errorCausedByState": "HandleItem",
+                                                 "mapIterationFailureCount": 2})
+    assert (failed.status, failed.error) == ("FAILED", "MockException")
+    assert failed.inspection_data == {"input": source, "maxConcurrency": 1}
+    with pytest.raises(ValidationError, match="mapItemReaderData"):
+        run_test_state(DISTRIBUTED, source, mock={"result": "[1]"})
+    with pytest.raises(ValidationError, match="errorCausedByState"):
+        run_test_state(DISTRIBUTED, source, mock=MOCK_ERROR,
+                       state_configuration={"errorCausedByState": "Elsewhere",
+                                            "mapItemReaderData": "[]"})
+
+
+def test_map_with_result_writer_mock_is_the_whole_result():
+    writer = {**DISTRIBUTED, "ResultWriter": {"Resource": "arn:aws:states:::s3:putObject",
+                                              "Arguments": {"Bucket": "out", "Prefix": "p"}}}
+    written = {"MapRunArn": "arn:run", "ResultWriterDetails": {"Bucket": "out", "Key": "p/m"}}
+    result = run_test_state(writer, {"Bucket": "b", "Key": "k"},
+                            mock={"result": json.dumps(written)},
+                            state_configuration={"mapItemReaderData": "[1]"})
+    assert (result.status, result.output) == ("SUCCEEDED", written)
+    with pytest.raises(ValidationError, match="JSON object"):
+        run_test_state(writer, {}, mock={"result": "[1]"},
+                       state_configuration={"mapItemReaderData": "[1]"})
+
+
 def test_map_mock_result_must_be_an_array():
     with pytest.raises(ValidationError, match="must be an array"):
         run_test_state(MAP, {"Values": []}, mock={"result": '{"a": 1}'})
