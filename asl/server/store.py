@@ -1,5 +1,5 @@
-"""What the server remembers: state machines, executions, their history and task tokens,
-in SQLite (one file, or ``:memory:``).
+"""What the server remembers: state machines (with their versions and aliases),
+executions, their history and task tokens, in SQLite (one file, or ``:memory:``).
 
 One connection serves every thread; an RLock serialises its use (``with store.lock:``
 makes several calls one atomic step). A file database runs in WAL mode, so another
