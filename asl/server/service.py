@@ -36,6 +36,9 @@ PAYLOAD_LIMIT = 256 * 1024
 #: 1 MiB: the largest definition.
 DEFINITION_LIMIT = 1024 * 1024
 MAX_TAGS = 50
+#: AWS's redrive rules: at most 1000 redrives, within 14 days of the end.
+MAX_REDRIVES = 1000
+REDRIVE_DAYS = 14
 
 _NAME_INVALID = re.compile(r"[\s<>{}\[\]?*\"#%\\^|~`$&,;:/\x00-\x1f\x7f-\x9f]")
 _PARTITION = r"arn:aws[\w-]*"
@@ -125,10 +128,14 @@ class _ActivityTask:
 class _Live:
     """An execution running in this process."""
 
-    __slots__ = ("execution", "arn", "machine_arn", "name", "input", "start_date", "express")
+    __slots__ = ("execution", "arn", "machine_arn", "name", "input", "start_date", "express",
+                 "compiled", "resources")
 
-    def __init__(self, execution, arn, machine_arn, name, input_text, start_date, express):
+    def __init__(self, execution, arn, machine_arn, name, input_text, start_date, express,
+                 compiled=None, resources=None):
         self.execution = execution
+        self.compiled = compiled        # what a redrive runs again with
+        self.resources = resources
         self.arn = arn
         self.machine_arn = machine_arn
         self.name = name
@@ -151,6 +158,7 @@ class Service:
         self.virtual_time = virtual_time
         self._compiled: dict[tuple[str, str], Any] = {}   # (arn, revision) -> StateMachine
         self._live: dict[str, _Live] = {}                   # execution ARN -> running
+        self._redrivable: dict[str, tuple] = {}             # ARN -> (result, its _Live)
         self._tokens: dict[str, str] = {}                   # task token -> execution ARN
         self._activity_queues: dict[str, queue.Queue] = {}  # activity ARN -> waiting tasks
         self._activity_tasks: dict[str, _ActivityTask] = {}  # task token -> its task
@@ -171,7 +179,8 @@ class Service:
         "DeleteActivity", "ListActivities", "GetActivityTask",
         "PublishStateMachineVersion", "ListStateMachineVersions", "DeleteStateMachineVersion",
         "CreateStateMachineAlias", "DescribeStateMachineAlias", "UpdateStateMachineAlias",
-        "DeleteStateMachineAlias", "ListStateMachineAliases"})
+        "DeleteStateMachineAlias", "ListStateMachineAliases", "RedriveExecution",
+        "TestState"})
 
     def supported(self, action: str) -> bool:
         return action in self.ACTIONS
@@ -871,7 +880,8 @@ class Service:
                                                 error="States.Runtime", cause=str(exc),
                                                 stop_date=time.time())
                     raise
-                self._live[arn] = _Live(execution, arn, machine["arn"], name, text, start, False)
+                self._live[arn] = _Live(execution, arn, machine["arn"], name, text, start, False,
+                                        compiled, resources)
         self._watch(arn)
         return {"executionArn": arn, "startDate": start}
 
@@ -897,6 +907,10 @@ class Service:
                     error=result.error, cause=result.cause, stop_date=result.stop_time,
                     events=_wire_events(result.history))
             self._live.pop(arn, None)
+            if not live.express and result.status != "SUCCEEDED" and live.compiled is not None:
+                # What RedriveExecution needs is kept in memory (the engine's own record of
+                # where each scope stands): redrivable until this server stops.
+                self._redrivable[arn] = (result, live)
             for token in [t for t, a in self._tokens.items() if a == arn]:
                 del self._tokens[token]
 
@@ -921,13 +935,74 @@ class Service:
             response["traceHeader"] = p["traceHeader"]
         return response
 
-    @staticmethod
-    def _redrive(status: str) -> dict:
-        reason = ("Execution is RUNNING and cannot be redriven" if status == "RUNNING"
-                  else "Execution is SUCCEEDED and cannot be redriven" if status == "SUCCEEDED"
-                  else "asl serve does not implement RedriveExecution yet")
-        return {"redriveCount": 0, "redriveStatus": "NOT_REDRIVABLE",
-                "redriveStatusReason": reason}
+    def _redrive(self, row: dict) -> dict:
+        """redriveCount, redriveDate, redriveStatus (and its reason) as DescribeExecution
+        gives them."""
+        count, date = self.store.redrives(row["arn"])
+        shaped: dict = {"redriveCount": count}
+        if date is not None:
+            shaped["redriveDate"] = date
+        reason = self._not_redrivable(row)
+        shaped["redriveStatus"] = "REDRIVABLE" if reason is None else "NOT_REDRIVABLE"
+        if reason is not None:
+            shaped["redriveStatusReason"] = reason
+        return shaped
+
+    def _not_redrivable(self, row: dict) -> str | None:
+        status = row["status"]
+        if status in ("RUNNING", "SUCCEEDED", "PENDING_REDRIVE"):
+            return f"Execution is {status} and cannot be redriven"
+        if self.store.redrives(row["arn"])[0] >= MAX_REDRIVES:
+            return f"Execution was redriven {MAX_REDRIVES} times, the most it can be"
+        if time.time() - (row["stop_date"] or 0) > REDRIVE_DAYS * 86400:
+            return f"Execution ended more than {REDRIVE_DAYS} days ago"
+        if row["arn"] not in self._redrivable:
+            return ("Execution ended before this asl serve started: what a redrive needs is "
+                    "kept in memory only")
+        return None
+
+    def TestState(self, p: dict) -> dict:  # noqa: N802
+        """One state run once (asl.test_state, the same engine as executions), answered by
+        the mock or by the server's resources."""
+        import asl
+
+        try:
+            result = asl.test_state(
+                p["definition"], p.get("input"), mock=p.get("mock"),
+                inspection_level=p.get("inspectionLevel", "INFO"), context=p.get("context"),
+                variables=p.get("variables"), state_name=p.get("stateName"),
+                resources=self.resources, reveal_secrets=p.get("revealSecrets", False),
+                state_configuration=p.get("stateConfiguration"))
+        except asl.ValidationError as exc:
+            shown = "; ".join(str(d) for d in exc.diagnostics) or str(exc)
+            raise ApiError("InvalidDefinition", f"Invalid State Machine Definition: '{shown}'") \
+                from None
+        except asl.MissingResourceError as exc:
+            raise ApiError("ValidationException", str(exc).splitlines()[0]) from None
+        except (asl.InvalidExecutionInput, ValueError) as exc:
+            raise ApiError("ValidationException", str(exc)) from None
+        return result.to_dict()
+
+    def RedriveExecution(self, p: dict) -> dict:  # noqa: N802
+        arn = p["executionArn"]
+        if ":express:" in arn:
+            raise ApiError("ExecutionNotRedrivable",
+                           "Express executions cannot be redriven")
+        row = self._require_execution(arn)
+        with self.store.lock, self._lock:
+            reason = self._not_redrivable(row)
+            if reason is not None:
+                raise ApiError("ExecutionNotRedrivable", f"Execution Not Redrivable: {reason}")
+            result, live = self._redrivable.pop(arn)
+            count = self.store.redrives(arn)[0] + 1
+            now = time.time()
+            execution = live.compiled.start_redrive(result, live.resources,
+                                                    clock=self._clock())
+            self.store.redrive_execution(arn, count, now)
+            self._live[arn] = _Live(execution, arn, live.machine_arn, live.name, live.input,
+                                    live.start_date, False, live.compiled, live.resources)
+        self._watch(arn)
+        return {"redriveDate": now}
 
     def DescribeExecution(self, p: dict) -> dict:  # noqa: N802
         row = self._require_execution(p["executionArn"])
@@ -946,7 +1021,7 @@ class Service:
         if row["trace_header"]:
             response["traceHeader"] = row["trace_header"]
         response.update(_qualifiers(row))
-        response.update(self._redrive(row["status"]))
+        response.update(self._redrive(row))
         return response
 
     def ListExecutions(self, p: dict) -> dict:  # noqa: N802
@@ -968,7 +1043,7 @@ class Service:
         for row in rows[:limit]:
             item = {"executionArn": row["arn"], "stateMachineArn": row["state_machine_arn"],
                     "name": row["name"], "status": row["status"], "startDate": row["start_date"],
-                    "redriveCount": 0}
+                    "redriveCount": self.store.redrives(row["arn"])[0]}
             if row["stop_date"] is not None:
                 item["stopDate"] = row["stop_date"]
             item.update(_qualifiers(row))

@@ -116,6 +116,12 @@ CREATE TABLE IF NOT EXISTS execution_qualifiers (
     version_arn     TEXT,
     alias_arn       TEXT
 );
+-- how often an execution was redriven, and when last
+CREATE TABLE IF NOT EXISTS execution_redrives (
+    execution_arn   TEXT PRIMARY KEY,
+    redrive_count   INTEGER NOT NULL,
+    redrive_date    REAL NOT NULL
+);
 CREATE INDEX IF NOT EXISTS qualifiers_by_version ON execution_qualifiers (version_arn);
 CREATE INDEX IF NOT EXISTS qualifiers_by_alias ON execution_qualifiers (alias_arn);
 """
@@ -298,6 +304,20 @@ class Store:
         statements.append(("UPDATE task_tokens SET status = 'CLOSED' WHERE execution_arn = ?",
                            (arn,)))
         self._write(statements)
+
+    def redrive_execution(self, arn: str, count: int, date: float) -> None:
+        """The execution runs again (RedriveExecution): RUNNING, its outcome cleared."""
+        self._write([
+            ("UPDATE executions SET status = 'RUNNING', output = NULL, error = NULL,"
+             " cause = NULL, stop_date = NULL WHERE arn = ?", (arn,)),
+            ("INSERT OR REPLACE INTO execution_redrives (execution_arn, redrive_count,"
+             " redrive_date) VALUES (?, ?, ?)", (arn, count, date))])
+
+    def redrives(self, arn: str) -> tuple[int, float | None]:
+        """(redrive count, date of the last redrive) of an execution."""
+        row = self._one("SELECT redrive_count, redrive_date FROM execution_redrives"
+                        " WHERE execution_arn = ?", (arn,))
+        return (row[0], row[1]) if row is not None else (0, None)
 
     # -- history ---------------------------------------------------------------------------
 
