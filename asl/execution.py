@@ -314,11 +314,12 @@ class Frame:
     # -- history ------------------------------------------------------------------------
 
     def event(self, event_type: str, details: dict | None = None) -> int:
-        run = self.run
-        self.previous = self.history.add(event_type, self.clock.time(), self.previous, details)
-        if run.listener is not None:
-            run.listener(event_type, details or {})
-        return self.previous
+        self.previous = event_id = self.history.add(event_type, self.clock.time(),
+                                                    self.previous, details)
+        listener = self.run.listener
+        if listener is not None:
+            listener(event_type, details or {})
+        return event_id
 
     def check(self) -> None:
         if self.cancel.is_set():

@@ -55,8 +55,9 @@ class History:
     def add(self, event_type: str, time: float, previous: int, details: dict | None = None) -> int:
         """Record an event; returns its id (to pass as ``previous`` to the next one)."""
         event_id = next(self._ids)
+        limit = self.limit
         # The last of the MAX_EVENTS places is kept for the event that closes the execution.
-        if self.limit is not None and event_id >= self.limit:
+        if limit is not None and event_id >= limit:
             self._ids = itertools.count(event_id)   # the id goes to the closing event
             raise HistoryLimitExceeded()
         self._events.append((event_id, event_type, time, previous, details))
