@@ -2,7 +2,7 @@
 
 moto's interpreter (``moto/stepfunctions/parser``) is a port of LocalStack's, whose
 behaviour LocalStack checks against executions recorded on AWS. Every behaviour case of
-``tests/interpreter/cases`` and ``tests/jsonata_states/cases`` that needs no Task (Pass,
+``tests/interpreter/cases`` and ``tests/interpreter/jsonata_states/cases`` that needs no Task (Pass,
 Choice, Wait, Succeed, Fail, Parallel, Map with such processors; JSONPath and JSONata) is
 run through both, and their status, output, error and cause are compared::
 
@@ -64,7 +64,7 @@ from typing import Any, Self
 ROOT = Path(__file__).resolve().parents[2]
 CASE_DIRS = {
     "interpreter": (ROOT / "tests" / "interpreter" / "cases", "CaseMachine"),
-    "jsonata_states": (ROOT / "tests" / "jsonata_states" / "cases", "JsonataMachine"),
+    "jsonata_states": (ROOT / "tests" / "interpreter" / "jsonata_states" / "cases", "JsonataMachine"),
 }
 ACCOUNT = "123456789012"
 REGION = "us-east-1"
