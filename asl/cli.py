@@ -58,7 +58,8 @@ def validate(file: str, as_json: bool, state_machine: str | None, strict: bool) 
 
     name = "<stdin>" if file == "-" else file
     try:
-        diagnostics = validate_definition(_read(file if file == "-" else Path(file), state_machine))
+        loaded, origin = _read_located(file if file == "-" else Path(file), state_machine)
+        diagnostics = validate_definition(loaded)
     except DefinitionError as exc:
         _fail(str(exc))
     except (RecursionError, MemoryError):
@@ -68,10 +69,14 @@ def validate(file: str, as_json: bool, state_machine: str | None, strict: bool) 
               "please report it")
     valid = is_valid(diagnostics) and not (strict and diagnostics)
     if as_json:
-        click.echo(_printable(json.dumps(
-            {"valid": valid, "diagnostics": [d.to_dict() for d in diagnostics]},
-            indent=2, ensure_ascii=False)))
+        report = {"valid": valid, "diagnostics": [d.to_dict() for d in diagnostics]}
+        if origin is not None:
+            report["definitionLocation"] = origin
+        click.echo(_printable(json.dumps(report, indent=2, ensure_ascii=False)))
     else:
+        if origin is not None and diagnostics:
+            # Pointers are into the definition; say where in the template it is.
+            click.echo(_printable(f"{name}: the state machine at {origin}:"))
         for diagnostic in diagnostics:
             click.echo(_printable(str(diagnostic)))
         click.echo(_printable(f"{name}: {_summary(diagnostics, valid)}"))
@@ -156,9 +161,10 @@ def run(definition, input_text, resource_targets, subs, mock_file, test_case, vi
     from asl.mock import MockConfigError, find_test_case, load_mock_config, mock_resources
     from asl.resources import ResourceLoadError, load_resources
 
+    origin = None
     try:
         substitutions = _parse_subs(subs)
-        loaded = _read(definition, state_machine, substitutions)
+        loaded, origin = _read_located(definition, state_machine, substitutions)
         execution_input = _read_input(input_text)
         resources = {}
         for target in resource_targets:
@@ -175,7 +181,8 @@ def run(definition, input_text, resource_targets, subs, mock_file, test_case, vi
     except (click.UsageError, SystemExit):
         raise
     except asl.ValidationError as exc:
-        _fail(f"{definition}: invalid definition\n{exc}")
+        where = f" (the state machine at {origin})" if origin else ""
+        _fail(f"{definition}: invalid definition{where}\n{exc}")
     except (DefinitionError, ResourceLoadError, MockConfigError, ValueError, OSError) as exc:
         _fail(_problem(exc))
     except asl.MissingResourceError as exc:
@@ -206,16 +213,25 @@ def run(definition, input_text, resource_targets, subs, mock_file, test_case, vi
 
 
 def _read(definition, state_machine=None, substitutions=None):
+    """DEFINITION read once, as the pipeline's LoadedDefinition (see _read_located)."""
+    return _read_located(definition, state_machine, substitutions)[0]
+
+
+def _read_located(definition, state_machine=None, substitutions=None):
     """DEFINITION read once, as the pipeline's LoadedDefinition: an ASL file, text or
     stdin, or a template's state machine (with --state-machine, or when the file holds
-    a CloudFormation resource of a state machine type)."""
+    a CloudFormation resource of a state machine type). Also where in the template the
+    definition came from (``Resources/<id>/Properties.DefinitionString``), or None."""
     from asl.definition import LoadedDefinition, read_definition
     from asl.definition.template import load_template, looks_like_template
 
     if state_machine is not None or looks_like_template(definition):
         found = load_template(definition, state_machine, substitutions)
-        return LoadedDefinition(found.definition)
-    return read_definition(definition, substitutions)
+        where = f"Resources/{found.logical_id}/{found.field}"
+        if found.definition_file:
+            where += f" ({found.definition_file})"
+        return LoadedDefinition(found.definition), where
+    return read_definition(definition, substitutions), None
 
 
 def _parse_subs(subs) -> dict:

@@ -76,3 +76,22 @@ def test_a_plain_definition_is_not_taken_for_a_template(tmp_path):
     path.write_text(json.dumps({"Comment": "Resources: none", "StartAt": "A",
                                 "States": {"A": {"Type": "Pass", "End": True}}}))
     assert _asl("validate", str(path)).returncode == 0
+
+
+def test_diagnostics_of_a_template_say_where_in_the_template_the_definition_is(tmp_path):
+    template = tmp_path / "template.yaml"
+    template.write_text(
+        "Resources:\n"
+        "  Flow:\n"
+        "    Type: AWS::StepFunctions::StateMachine\n"
+        "    Properties:\n"
+        "      DefinitionString: !Sub '{\"StartAt\": \"Missing\", \"States\": "
+        "{\"A\": {\"Type\": \"Pass\", \"End\": true}}}'\n")
+    done = _asl("validate", str(template))
+    assert done.returncode == 1
+    assert "the state machine at Resources/Flow/Properties.DefinitionString" in done.stdout
+    assert "MISSING_TRANSITION_TARGET /StartAt" in done.stdout
+    report = json.loads(_asl("validate", "--json", str(template)).stdout)
+    assert report["definitionLocation"] == "Resources/Flow/Properties.DefinitionString"
+    run = _asl("run", str(template))
+    assert run.returncode == 2 and "Resources/Flow/Properties.DefinitionString" in run.stderr
