@@ -552,6 +552,7 @@ class Frame:
             try:
                 results[index] = output = jobs[index](child)
                 log.done[key] = output
+                del log.children[key]       # finished: only its output is needed
             except StatesError as exc:
                 with lock:
                     failures.append((index, exc))
