@@ -112,12 +112,13 @@ class StateMachine:
         if isinstance(definition, LoadedDefinition):
             loaded = definition
             if substitutions:
-                loaded = loaded._replace(definition=substitute(loaded.definition, substitutions))
+                loaded = loaded._replace(definition=substitute(loaded.definition, substitutions),
+                                         text=None)
         else:
             loaded = read_definition(definition, substitutions)
         if type not in ("STANDARD", "EXPRESS"):
             raise ValueError(f"type must be 'STANDARD' or 'EXPRESS', not {type!r}")
-        key = None if loaded.duplicate_keys else (type, dumps(loaded.definition))
+        key = None if loaded.duplicate_keys else (type, loaded.text or dumps(loaded.definition))
         compiled = _COMPILED.get(key) if key is not None else None
         if compiled is None:
             problems = [d for d in validate(loaded) if d.severity == "ERROR"]
@@ -170,20 +171,26 @@ class StateMachine:
         return [(name, spec.resource) for name, spec, parameters in self._tasks
                 if not can_resolve(spec, resources, parameters)]
 
+    def _check_resources(self, resources: dict) -> None:
+        """Every Task has a callable (MissingResourceError) and each is callable
+        (TypeError); checked once per resources mapping."""
+        keys = tuple(resources)
+        if self._resolved == (id(resources), keys):
+            return
+        missing = self.missing_resources(resources)
+        if missing:
+            raise MissingResourceError(missing)
+        for state_name, spec, parameters in self._tasks:
+            handler = lookup(spec, resources, parameters)
+            if handler is not None and not callable(handler):
+                raise TypeError(f"state '{state_name}': the resources mapping gives "
+                                f"'{spec.resource}' a {type(handler).__name__}, not a callable")
+        self._resolved = (id(resources), keys)
+
     def _prepare(self, input_value, resources, clock, name, concurrency, synchronous,
                  on_event) -> Execution:
         resources = resources or _NO_RESOURCES
-        keys = tuple(resources)
-        if self._resolved != (id(resources), keys):   # checked once per resources mapping
-            missing = self.missing_resources(resources)
-            if missing:
-                raise MissingResourceError(missing)
-            for state_name, spec, parameters in self._tasks:
-                handler = lookup(spec, resources, parameters)
-                if handler is not None and not callable(handler):
-                    raise TypeError(f"state '{state_name}': the resources mapping gives "
-                                    f"'{spec.resource}' a {type(handler).__name__}, not a callable")
-            self._resolved = (id(resources), keys)
+        self._check_resources(resources)
         try:
             input_value, input_size = sized_copy({} if input_value is None else input_value)
         except StatesError as exc:
@@ -228,9 +235,7 @@ class StateMachine:
 
     def _redrive(self, previous, resources, clock, concurrency, synchronous, on_event):
         resources = resources or _NO_RESOURCES
-        missing = self.missing_resources(resources)
-        if missing:
-            raise MissingResourceError(missing)
+        self._check_resources(resources)
         return redrive_run(previous, self._scope, resources, clock=clock,
                            concurrency=concurrency, timeout=self._timeout,
                            synchronous=synchronous, on_event=on_event)

@@ -34,10 +34,12 @@ class DefinitionError(ValueError):
 
 
 class LoadedDefinition(NamedTuple):
-    """A definition and the JSON pointers of keys its text gave twice in one object."""
+    """A definition, the JSON pointers of keys its text gave twice in one object, and its
+    compact JSON text when reading it already made that (a dict is checked by encoding)."""
 
     definition: dict
     duplicate_keys: tuple[str, ...] = ()
+    text: str | None = None
 
 
 def load_definition(source: Any, substitutions: dict[str, str] | None = None) -> dict:
@@ -53,8 +55,9 @@ def load_definition(source: Any, substitutions: dict[str, str] | None = None) ->
 def read_definition(source: Any, substitutions: dict[str, str] | None = None) -> LoadedDefinition:
     """Like :func:`load_definition`, also reporting keys that appeared twice in one object."""
     duplicates: list[str] = []
+    text = None
     if isinstance(source, dict):
-        _check_json(source)
+        text = _check_json(source)
         definition = source
     elif isinstance(source, Path):
         definition = _parse(_read_file(source), str(source), source.suffix, duplicates)
@@ -72,14 +75,16 @@ def read_definition(source: Any, substitutions: dict[str, str] | None = None) ->
             definition = substitute(definition, substitutions)
         except RecursionError:
             raise DefinitionError("the definition is nested too deeply") from None
-    return LoadedDefinition(definition, tuple(duplicates))
+        text = None
+    return LoadedDefinition(definition, tuple(duplicates), text)
 
 
-def _check_json(definition: dict) -> None:
+def _check_json(definition: dict) -> str:
     """A dict must be what JSON text could have given: no NaN, Infinity, sets or dates
-    (AWS receives definitions as JSON text)."""
+    (AWS receives definitions as JSON text). Returns that compact text."""
     try:
-        json.dumps(definition, allow_nan=False)
+        return json.dumps(definition, allow_nan=False, ensure_ascii=False,
+                          separators=(",", ":"))
     except (TypeError, ValueError) as exc:
         raise DefinitionError(f"the definition is not JSON: {exc}") from None
     except RecursionError:
