@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import re
 from json.encoder import encode_basestring
-from typing import Any
+from typing import Any, Callable
 
 from asl.errors import DATA_LIMIT_EXCEEDED, StatesError
 
@@ -90,23 +90,26 @@ def loads(text: str) -> Any:
     return value
 
 
-def _marshal(value: Any, failure=None) -> str:
+_LONE_SURROGATE = "a string holds a lone UTF-16 surrogate, which UTF-8 JSON cannot carry"
+_CIRCULAR = "circular reference detected"
+_NOT_FINITE = "Out of range float values are not JSON compliant"
+
+
+def _marshal_error(reason: str) -> StatesError:
+    """What the Lambda runtime reports for a result JSON cannot hold."""
+    return StatesError("Runtime.MarshalError", f"Unable to marshal response: {reason}")
+
+
+def _marshal(value: Any, failure: Callable[[str], Exception] = _marshal_error) -> str:
+    """Compact JSON of ``value``; what JSON cannot hold raises ``failure(reason)``."""
     try:
         text = _encode(value)
     except (TypeError, ValueError) as exc:
-        if failure is not None:
-            raise failure(str(exc)) from None
-        raise StatesError("Runtime.MarshalError", f"Unable to marshal response: {exc}") from None
+        raise failure(str(exc)) from None
     except RecursionError:        # a value that contains itself (or is nested absurdly deep)
-        if failure is not None:
-            raise failure("circular reference detected, or nested too deeply") from None
-        raise StatesError("Runtime.MarshalError",
-                          "Unable to marshal response: circular reference detected") from None
+        raise failure(_CIRCULAR) from None
     if not text.isascii() and _SURROGATE.search(text):
-        message = "a string holds a lone UTF-16 surrogate, which UTF-8 JSON cannot carry"
-        if failure is not None:
-            raise failure(message)
-        raise StatesError("Runtime.MarshalError", f"Unable to marshal response: {message}")
+        raise failure(_LONE_SURROGATE)
     return text
 
 
@@ -148,8 +151,7 @@ def _copy_bounded(value: Any) -> tuple[Any, int]:
                 return value, 6 * len(value) + 2
             return value, len(encode_basestring(value))
         if _SURROGATE.search(value):
-            raise StatesError("Runtime.MarshalError", "Unable to marshal response: a string "
-                              "holds a lone UTF-16 surrogate, which UTF-8 JSON cannot carry")
+            raise _marshal_error(_LONE_SURROGATE)
         return value, 3 * len(encode_basestring(value))
     if kind is dict:
         copied, bound = {}, 2
@@ -170,8 +172,7 @@ def _copy_bounded(value: Any) -> tuple[Any, int]:
         return value, 20 if -_INT_BOUND < value < _INT_BOUND else len(str(value))
     if kind is float:
         if value != value or value in (_INFINITY, -_INFINITY):
-            raise StatesError("Runtime.MarshalError", "Unable to marshal response: Out of "
-                              "range float values are not JSON compliant")
+            raise _marshal_error(_NOT_FINITE)
         return value, 24
     if value is None or kind is bool:
         return value, 5
@@ -187,8 +188,7 @@ def _bounded(value: Any) -> tuple[Any, int]:
     try:
         return _copy_bounded(value)
     except RecursionError:          # a value that contains itself, or absurdly deep
-        raise StatesError("Runtime.MarshalError",
-                          "Unable to marshal response: circular reference detected") from None
+        raise _marshal_error(_CIRCULAR) from None
 
 
 def copy(value: Any) -> Any:
