@@ -244,11 +244,11 @@ def _parse_subs(subs) -> dict:
     return substitutions
 
 
-def _read_input(text):
-    """--input: JSON text, @file.json, or - for stdin; nothing means {}."""
+def _read_input(text, option: str = "--input"):
+    """``option``'s value: JSON text, @file.json, or - for stdin; nothing means {}."""
     if text is None:
         return {}
-    source = "--input"
+    source = option
     if text == "-":
         text, source = sys.stdin.read(), "stdin"
     elif text.startswith("@"):
@@ -257,13 +257,14 @@ def _read_input(text):
             with open(path, encoding="utf-8") as handle:
                 text = handle.read()
         except OSError as exc:
-            raise ValueError(f"cannot read input file '{path}': {exc.strerror}") from None
+            what = "input" if option == "--input" else option
+            raise ValueError(f"cannot read {what} file '{path}': {exc.strerror}") from None
         source = path
     from asl.payload import NotJSON, loads
     try:
         return loads(text)
     except NotJSON as exc:
-        raise ValueError(f"{source}: input is not valid JSON: {exc}") from None
+        raise ValueError(f"{source}: not valid JSON: {exc}") from None
 
 
 class _Tracer:
@@ -541,10 +542,10 @@ def test_state_command(definition, input_text, state_name, mock_text, resource_t
                          if retrier_retry_count is not None else None)
         result = asl.test_state(
             state, _read_input(input_text), state_name=state_name,
-            mock=_read_input(mock_text) if mock_text else None, resources=resources,
+            mock=_read_input(mock_text, "--mock") if mock_text else None, resources=resources,
             inspection_level=inspection_level,
-            context=_read_input(context_text) if context_text else None,
-            variables=_read_input(variables_text) if variables_text else None,
+            context=_read_input(context_text, "--context") if context_text else None,
+            variables=_read_input(variables_text, "--variables") if variables_text else None,
             state_configuration=configuration)
     except (click.UsageError, SystemExit):
         raise
