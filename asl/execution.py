@@ -12,17 +12,22 @@ Three objects share the work:
   a deadline is never lost while that code blocks.
 * :class:`Execution` is the handle users hold: ``result()``, ``stop()``, and the
   SendTask* calls for ``.waitForTaskToken`` tasks.
+
+A durable host (``asl serve``) gives the run a :class:`Journal`: every event and every
+step of each scope is written there as it happens, and :func:`restore_run` rebuilds the
+run from it after the host was killed, so the same run loop goes on where it was.
 """
 
 from __future__ import annotations
 
+import hashlib
 import queue
 import threading
 import time
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Any, Callable, Sequence
+from typing import Any, Callable, Protocol, Sequence
 
 from asl import errors
 from asl.clock import RealClock
@@ -171,6 +176,30 @@ class _Listener:
                                  f"(on the {event_type} event)") from exc
 
 
+class Journal(Protocol):
+    """Where a durable host keeps a run as it goes; each call returns once the record is
+    safe (asl serve: committed to SQLite), so a kill at any moment loses no step.
+
+    ``path`` names a scope: ``()`` the top level, each ``(state name, index)`` below it one
+    Parallel branch or Map iteration. ``event(path, event, own)``: an event the thread at
+    ``path`` recorded, compact (``(id, type, time, previous id, details)``); ``own`` is
+    False for a Distributed Map child's (its history is not the execution's).
+    ``record(kind, path, body)``, ``kind`` one of:
+
+    * ``"next"``: the scope moves on to state ``body`` (None: the scope ended);
+    * ``"begin"``: the branch or iteration at ``path`` starts (``body``: isolated, i.e. a
+      Distributed Map child with variables of its own);
+    * ``"done"``: it succeeded with output ``body``; ``"failed"``: it failed
+      (``body``: [error, cause]);
+    * ``"retry"``: the state in progress waits to be retried (``body``: [the retriers'
+      counters, the epoch second it retries at, its RetryCount then]);
+    * ``"redrive"``: a redrive starts (``body``: its count).
+    """
+
+    def event(self, path: tuple, event: tuple, own: bool) -> None: ...
+    def record(self, kind: str, path: tuple, body: Any) -> None: ...
+
+
 class Run:
     """What every thread of one execution shares (:class:`asl.states.base.RunView`)."""
 
@@ -203,12 +232,25 @@ class Run:
         self.deadline = None if timeout is None else self.start_time + timeout
         self.tokens = TaskTokens(clock)
         self.log = _ScopeLog()          # where each scope stands, for a redrive
+        self.journal: Journal | None = None   # a durable host's record of the run
+        self.restarted = False          # restored from a journal: go on where it was
+        self._token_seed: str | None = None  # task tokens derive from it (stored: stable)
         self.redrive_count = 0
         self.redrive_time = 0.0
         self._lock = threading.Lock()
         self._context_execution = None
         self.context_state_machine = {"Id": identity.state_machine_arn,
                                       "Name": identity.state_machine_name}
+
+    @property
+    def token_seed(self) -> str:
+        if self._token_seed is None:        # made only when a task asks for a token
+            self._token_seed = uuid.uuid4().hex
+        return self._token_seed
+
+    @token_seed.setter
+    def token_seed(self, seed: str) -> None:
+        self._token_seed = seed
 
     @property
     def name(self) -> str:
@@ -250,23 +292,47 @@ class _ScopeLog:
     The run writes it as it goes (two attribute writes a state); a redrive starts each
     unfinished scope at its unfinished state and reuses every branch or iteration that
     succeeded, as AWS's RedriveExecution does.
+
+    A restart (:func:`restore_run`) rebuilds it from a journal, with what only a restart
+    needs: the events each scope will record again while it re-runs its state (they are
+    already in the history: ``pending``), the Retry back-off it was in, which branches
+    failed, and whether the scope had ended.
     """
 
-    __slots__ = ("state", "data", "size", "variables", "children", "done", "resume")
+    __slots__ = ("state", "data", "size", "variables", "children", "done", "resume", "path",
+                 "failed", "restart", "ended")
 
-    def __init__(self) -> None:
+    def __init__(self, path: tuple = ()) -> None:
+        self.path = path                       # its place in the run (Journal paths)
         self.state: str | None = None          # None: not started, or finished
         self.data: Any = None
         self.size: int | None = None
         self.variables: dict | None = None
         self.children: dict[tuple[str, int], "_ScopeLog"] = {}
         self.done: dict[tuple[str, int], Any] = {}
+        self.failed: dict[tuple[str, int], tuple] = {}
         self.resume = False                    # a redrive starts this scope at ``state``
+        self.restart: _Restart | None = None   # ... a restart re-runs it from there
+        self.ended = False                     # a restart found it past its last state
 
     def mark_for_redrive(self) -> None:
         self.resume = self.state is not None
+        self.restart = None
         for child in self.children.values():
             child.mark_for_redrive()
+
+
+
+@dataclass(slots=True)
+class _Restart:
+    """What a scope re-runs after a restart: ``pending``, the events it recorded in the
+    state it was in (and, for a branch, before its first state), which it will record
+    again; ``previous``, its last event's id; ``retry``, the Retry back-off it was in
+    (the retriers' counters, the epoch second it retries at, its RetryCount)."""
+
+    pending: list = field(default_factory=list)
+    previous: int = 0
+    retry: tuple | None = None
 
 
 class Frame:
@@ -274,7 +340,7 @@ class Frame:
 
     __slots__ = ("run", "clock", "variables", "previous", "cancel", "state", "entered_id",
                  "entered_time", "retry_count", "_context", "task_token", "history", "entered",
-                 "entered_previous", "log", "resumed")
+                 "entered_previous", "log", "resumed", "replaying")
 
     def __init__(self, run: Run, clock, variables: dict, previous: int, cancel: _Cancel) -> None:
         self.run = run
@@ -293,6 +359,9 @@ class Frame:
         self.entered_previous = 0
         self.log = run.log              # this scope's _ScopeLog (a branch's is its own)
         self.resumed: str | None = None # the state a redrive resumed this frame at
+        # After a restart: the events this thread recorded before, which re-running its
+        # state records again; each is matched instead of recorded twice (None: none).
+        self.replaying: list | None = None
 
     # -- the Context object ($$) --------------------------------------------------------
 
@@ -314,12 +383,35 @@ class Frame:
     # -- history ------------------------------------------------------------------------
 
     def event(self, event_type: str, details: dict | None = None) -> int:
-        self.previous = event_id = self.history.add(event_type, self.clock.time(),
-                                                    self.previous, details)
-        listener = self.run.listener
-        if listener is not None:
-            listener(event_type, details or {})
+        if self.replaying:
+            recorded = self._replayed(event_type)
+            if recorded is not None:
+                return recorded[0]
+        now, previous = self.clock.time(), self.previous
+        self.previous = event_id = self.history.add(event_type, now, previous, details)
+        run = self.run
+        if run.journal is not None:
+            run.journal.event(self.log.path, (event_id, event_type, now, previous, details),
+                              self.history is run.history)
+        if run.listener is not None:
+            run.listener(event_type, details or {})
         return event_id
+
+    def _replayed(self, event_type: str) -> tuple | None:
+        """The recorded event this one repeats after a restart, or None (and no more
+        replay: from here on the thread does what it had not done yet)."""
+        replaying = self.replaying
+        if replaying[0][1] == event_type:
+            recorded = replaying.pop(0)
+            self.previous = recorded[0]
+            return recorded
+        self.replaying = None
+        return None
+
+    def replays(self, event_type: str) -> bool:
+        """After a restart: whether this thread had already recorded ``event_type`` as
+        the next thing it does (a task whose callable had returned)."""
+        return bool(self.replaying) and self.replaying[0][1] == event_type
 
     def check(self) -> None:
         if self.cancel.is_set():
@@ -338,6 +430,11 @@ class Frame:
         self.retry_count = 0
         self.task_token = None
         self._context = None
+        if self.replaying:        # a restart re-entering the state it was in: already recorded
+            recorded = self._replayed(state.entered_event)
+            if recorded is not None:
+                self.entered_id, _, self.entered_time, self.entered_previous, _ = recorded
+                return
         self.entered_time = self.clock.time()
         self.entered_previous = self.previous
         self.entered_id = self.event(state.entered_event, {"name": state.name, "input": raw})
@@ -372,9 +469,15 @@ class Frame:
 
     def issue_task_token(self) -> str:
         """A fresh ``$$.Task.Token`` for this attempt of a ``.waitForTaskToken`` task."""
-        self.task_token = uuid.uuid4().hex + uuid.uuid4().hex
+        self.task_token = self.attempt_id()
         self._context = None
         return self.task_token
+
+    def attempt_id(self) -> str:
+        """An id of this attempt of the current state, unique in the execution and the same
+        when a restart runs the attempt again (the task token is it): 64 hex digits."""
+        seed = f"{self.run.token_seed}|{self.log.path}|{self.entered_id}|{self.retry_count}"
+        return hashlib.sha256(seed.encode()).hexdigest()
 
     def locate(self, exc: StatesError) -> None:
         """Prefix a runtime error's cause with the state it happened in, as AWS does."""
@@ -383,14 +486,33 @@ class Frame:
                 state=self.state.name, event_id=self.entered_id) + exc.cause
             exc.located = True
 
-    def retrying(self, state, exc: StatesError, delay: float, intended: float) -> None:
-        if self.run.listener is not None:   # a notice for live traces, not a history event
-            self.run.listener("Retry", {"name": state.name, "error": exc.error,
-                                        "cause": exc.cause, "delay": delay,
-                                        "attempt": self.retry_count + 1})
+    def retrying(self, state, exc: StatesError, delay: float, intended: float,
+                 counters: list[int] | None = None) -> None:
+        run = self.run
+        if run.listener is not None:        # a notice for live traces, not a history event
+            run.listener("Retry", {"name": state.name, "error": exc.error,
+                                   "cause": exc.cause, "delay": delay,
+                                   "attempt": self.retry_count + 1})
+        if run.journal is not None:
+            run.journal.record("retry", self.log.path, [list(counters or ()),
+                                                       self.clock.time() + delay,
+                                                       self.retry_count + 1])
         self.sleep(delay, state.name, "Retry", intended)
         self.retry_count += 1
         self._context = None
+
+    def resumed_retries(self, state) -> list[int] | None:
+        """After a restart in the Retry back-off of ``state``: wait out what is left of it
+        and return the retriers' counters then (None: not resuming a back-off)."""
+        restart = self.log.restart
+        if restart is None or restart.retry is None:
+            return None
+        counters, wake_at, retry_count = restart.retry
+        restart.retry = None
+        self.sleep(max(0.0, wake_at - self.clock.time()), state.name, "Retry")
+        self.retry_count = retry_count
+        self._context = None
+        return list(counters)
 
     def caught(self, state, exc: StatesError, next_state: str) -> None:
         """The history shows a catch only as the state's Exited event: tell live traces."""
@@ -460,7 +582,8 @@ class Frame:
     def task_context(self, token: str | None, sleep: Callable[[float], None],
                      logs: list | None = None) -> TaskContext:
         return TaskContext(clone(self.context), token, self.run.tokens,
-                           self.state.name if self.state else "", sleep, logs)
+                           self.state.name if self.state else "", sleep, logs,
+                           attempt_id=token or self.attempt_id())
 
     # -- scopes -------------------------------------------------------------------------
 
@@ -469,14 +592,20 @@ class Frame:
         states = scope.states
         name = scope.start_at
         log = self.log
-        if log.resume:                  # a redrive: start where this scope stopped
+        if log.resume:                  # a redrive or a restart: start where this scope stopped
             log.resume = False
+            if log.variables:
+                self.variables = {**self.variables, **log.variables}
+            if log.ended:               # a restart after its last state: it is done
+                return log.data
             name, data, size, self.resumed = log.state, log.data, log.size, log.state
-            self.variables.update(log.variables or {})
+        journal = self.run.journal
         try:
             while name is not None:
                 log.state, log.data, log.size = name, data, size
                 name, data, size = states[name].run(self, data, size)
+                if journal is not None:
+                    journal.record("next", log.path, name)
             log.state = None
         except StatesError as exc:
             log.variables = self.variables
@@ -525,16 +654,23 @@ class Frame:
         # this very state (what succeeded is not run again), else started afresh.
         log, owner = self.log, self.state.name
         redriven = self.resumed == owner
+        restarted = redriven and log.restart is not None   # failed branches stay failed
         self.resumed = None
+        journal = self.run.journal
         if not redriven:
-            for key in [k for k in log.children if k[0] == owner]:
-                del log.children[key]
-            for key in [k for k in log.done if k[0] == owner]:
-                del log.done[key]
+            for record in (log.children, log.done, log.failed):
+                for key in [k for k in record if k[0] == owner]:
+                    del record[key]
         clocks: list = []
         failures: list[tuple[int, StatesError]] = []
         escaped: list[BaseException] = []     # not an ASL error: re-raised here
         lock = threading.Lock()
+
+        def fail(index: int, exc: StatesError) -> None:
+            with lock:
+                failures.append((index, exc))
+                if keep_going is None or not keep_going(len(failures)):
+                    cancel.fired = True
 
         def run_job(index: int) -> None:
             if cancel.is_set():
@@ -543,21 +679,31 @@ class Frame:
             if redriven and key in log.done:
                 results[index] = log.done[key]      # succeeded before the redrive
                 return
+            if restarted and key in log.failed:     # failed before the restart
+                fail(index, StatesError(*log.failed[key], located=True))
+                return
             child = self.child_execution(cancel) if isolated else self.fork(cancel)
             child_log = log.children.get(key)
             if child_log is None:
-                child_log = log.children[key] = _ScopeLog()
+                child_log = log.children[key] = _ScopeLog(log.path + (key,))
+                if journal is not None:
+                    journal.record("begin", child_log.path, isolated)
+            elif child_log.restart is not None:
+                child.replaying = list(child_log.restart.pending) or None
+                child.previous = child_log.restart.previous or child.previous
             child.log = child_log
             clocks.append(child.clock)
             try:
                 results[index] = output = jobs[index](child)
                 log.done[key] = output
                 del log.children[key]       # finished: only its output is needed
+                if journal is not None:
+                    journal.record("done", child_log.path, output)
             except StatesError as exc:
-                with lock:
-                    failures.append((index, exc))
-                    if keep_going is None or not keep_going(len(failures)):
-                        cancel.fired = True
+                log.failed[key] = (exc.error, exc.cause)
+                if journal is not None:
+                    journal.record("failed", child_log.path, [exc.error, exc.cause])
+                fail(index, exc)
             except Aborted:
                 pass
             except BaseException as exc:  # noqa: BLE001 - a timeout, or asl's own fault
@@ -661,7 +807,12 @@ class Execution:
         frame = Frame(run, run.clock, {}, 0, run.cancel)
         status, output, error, cause = "SUCCEEDED", None, None, None
         try:
-            if run.redrive_count:
+            if run.restarted and len(run.history):   # restored: go on where it stopped
+                frame.replaying = list(run.log.restart.pending) or None
+                frame.previous = run.log.restart.previous
+            elif run.redrive_count:
+                if run.journal is not None:
+                    run.journal.record("redrive", (), run.redrive_count)
                 frame.previous = len(run.history)
                 frame.event("ExecutionRedriven", {"redriveCount": run.redrive_count})
             else:
@@ -769,7 +920,7 @@ class Execution:
 
 def redrive_run(previous: "ExecutionResult", scope: Scope, resources: dict, *, clock=None,
                 concurrency: str = "threads", timeout: float | None = None,
-                synchronous: bool, on_event=None) -> Execution:
+                synchronous: bool, on_event=None, journal: Journal | None = None) -> Execution:
     """The next attempt of an unsuccessful execution (RedriveExecution): the same name,
     ARN and input, its history continued with ExecutionRedriven, each unfinished scope
     started at its unfinished state, and no succeeded branch or iteration run again."""
@@ -785,6 +936,8 @@ def redrive_run(previous: "ExecutionResult", scope: Scope, resources: dict, *, c
     run.states = list(old.states)
     run.log = old.log
     run.log.mark_for_redrive()
+    run.token_seed = old.token_seed     # the tokens of states it runs again stay distinct
+    run.journal = journal
     run.redrive_count = old.redrive_count + 1
     run.redrive_time = run.start_time
     run.start_time = old.start_time
@@ -794,12 +947,136 @@ def redrive_run(previous: "ExecutionResult", scope: Scope, resources: dict, *, c
 def new_run(identity: Identity, scope: Scope, input_value: Any, resources: dict, *,
             clock=None, name: str | None = None, concurrency: str = "threads",
             timeout: float | None = None, synchronous: bool, on_event=None,
-            input_size: int | None = None) -> Execution:
+            input_size: int | None = None, journal: Journal | None = None,
+            token_seed: str | None = None) -> Execution:
     """Prepare an execution (nothing runs yet); ``input_size`` is the input's size in
-    bytes, when the caller measured it."""
+    bytes, when the caller measured it; ``journal``: a durable host's (with the
+    ``token_seed`` it stores, so task tokens stay the same after a restart)."""
     if concurrency not in ("threads", "sequential"):
         raise ValueError("concurrency must be 'threads' or 'sequential'")
     run = Run(identity, name or None, input_value, dict(resources or {}),
               clock or RealClock(), concurrency, timeout, synchronous, on_event)
     run.input_size = input_size
+    run.journal = journal
+    if token_seed is not None:
+        run.token_seed = token_seed
     return Execution(run, scope)
+
+
+def restore_run(identity: Identity, scope: Scope, *, name: str, input_value: Any,
+                start_time: float, records: Sequence[tuple], resources: dict,
+                clock=None, timeout: float | None = None, token_seed: str | None = None,
+                redrive_count: int = 0, redrive_time: float = 0.0,
+                ended: str | None = None) -> "Execution | ExecutionResult":
+    """Rebuild a run from what a :class:`Journal` kept, in the order it was written:
+    ``("event", path, event, own)`` and ``(kind, path, body)`` records.
+
+    ``ended`` None: the execution was still running when its host stopped; the
+    :class:`Execution` returned goes on where it was (start it with ``_start_thread``):
+    each scope re-runs the state it was in, matching the events it records again with
+    those already recorded, so the history reads as if nothing had happened, except that
+    a callable that was running is called again (at-least-once, as AWS delivers tasks;
+    one whose ``.waitForTaskToken`` token was waiting is not). Otherwise ``ended`` is the
+    status it ended with, and the :class:`ExecutionResult` returned can be redriven.
+    """
+    run = Run(identity, name, input_value, dict(resources or {}), clock or RealClock(),
+              "threads", timeout, False)
+    run.start_time = start_time
+    run.deadline = None if timeout is None else start_time + timeout
+    run.redrive_count, run.redrive_time = redrive_count, redrive_time
+    if token_seed is not None:
+        run.token_seed = token_seed
+    own: list[tuple] = []
+    root = run.log
+    variables: dict[tuple, dict] = {(): {}}
+    outputs: dict[tuple, Any] = {}         # the last Exited output of each scope
+    prefix: dict[tuple, list] = {}         # a branch's events before its first state
+    tail: dict[tuple, list] = {}           # the events of the state each scope is in
+    retry: dict[tuple, tuple] = {}         # the Retry back-off a scope's state is in
+    last: dict[tuple, int] = {}            # each scope's last event id
+    redriving: set[tuple] = set()          # scopes a redrive resumes (keep their branches)
+
+    def scope_log(path: tuple) -> _ScopeLog:
+        log = root
+        for depth, key in enumerate(path):
+            child = log.children.get(key)
+            if child is None:
+                child = log.children[key] = _ScopeLog(path[:depth + 1])
+            log = child
+        return log
+
+    def forget_branches(log: _ScopeLog, owner: str | None) -> None:
+        for owned in (log.children, log.done, log.failed):
+            for key in [k for k in owned if k[0] == owner]:
+                del owned[key]
+
+    def walk(log: _ScopeLog):
+        yield log
+        for child in log.children.values():
+            yield from walk(child)
+
+    for record in records:
+        kind, path = record[0], tuple(tuple(key) for key in record[1])
+        log = scope_log(path)
+        if kind == "event":
+            event, mine = tuple(record[2]), record[3]
+            if mine:
+                own.append(event)
+            event_type, details = event[1], event[4] or {}
+            # (AWS links the first state's Entered event to 0, not to ExecutionStarted)
+            last[path] = event[0] if event_type != "ExecutionStarted" else 0
+            if event_type.endswith("StateEntered"):
+                name_entered = details.get("name")
+                if path in redriving and name_entered == log.state:
+                    redriving.discard(path)          # a redrive resuming it: branches kept
+                else:
+                    forget_branches(log, name_entered)
+                log.state, log.data, log.ended = name_entered, details.get("input"), False
+                retry.pop(path, None)
+                tail[path] = [event]
+                if mine:
+                    run.states.append(name_entered)
+            elif path in tail:
+                tail[path].append(event)
+            elif path:
+                prefix.setdefault(path, []).append(event)
+            if event_type.endswith("StateExited"):
+                outputs[path] = details.get("output")
+                if details.get("assignedVariables"):
+                    variables[path] = {**variables.get(path, {}),
+                                       **details["assignedVariables"]}
+        elif kind == "next":
+            log.state, log.data, log.ended = record[2], outputs.get(path), record[2] is None
+            retry.pop(path, None)
+            tail[path] = []
+        elif kind == "begin":
+            variables[path] = {} if record[2] else dict(variables.get(path[:-1], {}))
+        elif kind == "done":
+            parent = scope_log(path[:-1])
+            parent.done[path[-1]] = record[2]
+            parent.children.pop(path[-1], None)
+        elif kind == "failed":
+            scope_log(path[:-1]).failed[path[-1]] = tuple(record[2])
+        elif kind == "retry":
+            counters, wake_at, retry_count = record[2]
+            retry[path] = (tuple(counters), wake_at, retry_count)
+            tail[path] = tail.get(path, [])[:1]  # the next attempt is not recorded yet
+            forget_branches(log, log.state)
+        elif kind == "redrive":                  # failed branches run again; the rest stays
+            for each in walk(root):
+                each.failed.clear()
+                if each.state is not None:
+                    redriving.add(each.path)
+
+    for log in walk(root):
+        log.variables = variables.get(log.path) or None
+        if ended is None:
+            log.resume = log.state is not None or log.ended
+            log.restart = _Restart(prefix.get(log.path, []) + tail.get(log.path, []),
+                                   last.get(log.path, 0), retry.get(log.path))
+    run.history = History.restored(own)
+    if ended is None:
+        run.restarted = True
+        return Execution(run, scope)
+    return ExecutionResult(status=ended, _run=run, input=input_value, start_time=start_time,
+                           states=run.states, _history=run.history)

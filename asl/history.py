@@ -79,22 +79,37 @@ class History:
 
     def events(self) -> list[dict]:
         """The history as AWS's GetExecutionHistory returns it."""
-        out = []
-        for event_id, event_type, time, previous, details in sorted(self._events):
-            event = {"id": event_id, "previousEventId": previous,
-                     "timestamp": iso_timestamp(time), "type": event_type}
-            if details is not None:
-                shaped = {}
-                for key, value in details.items():
-                    if key in _JSON_FIELDS:
-                        shaped[key] = dumps(value)
-                        if key in _PAYLOAD_FIELDS:
-                            shaped[key + "Details"] = {"truncated": False}
-                    elif key == "assignedVariables":
-                        shaped[key] = {k: dumps(v) for k, v in value.items()}
-                        shaped["assignedVariablesDetails"] = {"truncated": False}
-                    else:
-                        shaped[key] = value
-                event[_details_key(event_type)] = shaped
-            out.append(event)
-        return out
+        return [shape(event) for event in sorted(self._events)]
+
+    def raw(self) -> list[tuple]:
+        """The compact events, in id order (what a durable host stores)."""
+        return sorted(self._events)
+
+    @classmethod
+    def restored(cls, events: list[tuple]) -> "History":
+        """A history that goes on from compact events a host stored (a restart)."""
+        history = cls()
+        history._events = [tuple(e) for e in events]
+        history._ids = itertools.count(max((e[0] for e in events), default=0) + 1)
+        return history
+
+
+def shape(event: tuple) -> dict:
+    """One compact event as AWS's HistoryEvent."""
+    event_id, event_type, time, previous, details = event
+    shaped_event = {"id": event_id, "previousEventId": previous,
+                    "timestamp": iso_timestamp(time), "type": event_type}
+    if details is not None:
+        shaped = {}
+        for key, value in details.items():
+            if key in _JSON_FIELDS:
+                shaped[key] = dumps(value)
+                if key in _PAYLOAD_FIELDS:
+                    shaped[key + "Details"] = {"truncated": False}
+            elif key == "assignedVariables":
+                shaped[key] = {k: dumps(v) for k, v in value.items()}
+                shaped["assignedVariablesDetails"] = {"truncated": False}
+            else:
+                shaped[key] = value
+        shaped_event[_details_key(event_type)] = shaped
+    return shaped_event

@@ -15,7 +15,8 @@ from typing import Any
 
 from asl.definition.scopes import walk_states
 from asl.errors import StatesError
-from asl.execution import Execution, ExecutionResult, Identity, new_run, redrive_run
+from asl.execution import (Execution, ExecutionResult, Identity, Journal, new_run,
+                           redrive_run, restore_run)
 from asl.payload import copy, dumps, sized_copy
 from asl.resources import can_resolve, lookup, parse_resource
 from asl.states import CompileOptions, compile_scope
@@ -188,7 +189,8 @@ class StateMachine:
         self._resolved = (id(resources), keys)
 
     def _prepare(self, input_value, resources, clock, name, concurrency, synchronous,
-                 on_event) -> Execution:
+                 on_event, journal: Journal | None = None,
+                 token_seed: str | None = None) -> Execution:
         resources = resources or _NO_RESOURCES
         self._check_resources(resources)
         try:
@@ -199,7 +201,8 @@ class StateMachine:
                     "Unable to marshal response: ")) from None
         return new_run(self.identity, self._scope, input_value, resources, clock=clock,
                        name=name, concurrency=concurrency, timeout=self._timeout,
-                       synchronous=synchronous, on_event=on_event, input_size=input_size)
+                       synchronous=synchronous, on_event=on_event, input_size=input_size,
+                       journal=journal, token_seed=token_seed)
 
     def execute(self, input: Any = None, resources: dict | None = None, *, clock=None,
                 name: str | None = None, concurrency: str = "threads",
@@ -233,12 +236,50 @@ class StateMachine:
         execution._start_thread()
         return execution
 
-    def _redrive(self, previous, resources, clock, concurrency, synchronous, on_event):
+    def _redrive(self, previous, resources, clock, concurrency, synchronous, on_event,
+                 journal: Journal | None = None):
         resources = resources or _NO_RESOURCES
         self._check_resources(resources)
         return redrive_run(previous, self._scope, resources, clock=clock,
                            concurrency=concurrency, timeout=self._timeout,
-                           synchronous=synchronous, on_event=on_event)
+                           synchronous=synchronous, on_event=on_event, journal=journal)
+
+    # -- the seam of a durable host (asl serve) -------------------------------------------
+
+    def _start_journaled(self, input_value, resources, journal: Journal, *, token_seed: str,
+                         name: str, clock=None) -> Execution:
+        """:meth:`start`, every step written to ``journal`` as it happens."""
+        execution = self._prepare(input_value, resources, clock, name, "threads", False, None,
+                                  journal, token_seed)
+        execution._start_thread()
+        return execution
+
+    def _redrive_journaled(self, previous: ExecutionResult, resources, journal: Journal, *,
+                           clock=None) -> Execution:
+        execution = self._redrive(previous, resources, clock, "threads", False, None, journal)
+        execution._start_thread()
+        return execution
+
+    def _restore(self, records, resources, journal: Journal | None, *, name: str,
+                 input_value, start_time: float, token_seed: str, redrive_count: int = 0,
+                 redrive_time: float = 0.0, ended: str | None = None, clock=None,
+                 start: bool = True):
+        """A run rebuilt from its journal (:func:`asl.execution.restore_run`): still
+        running (``ended`` None), it goes on where it was, written to ``journal``, once
+        started (here, unless ``start`` is False: then ``_start_thread()``); ended, the
+        result returned can be redriven."""
+        resources = resources or _NO_RESOURCES
+        self._check_resources(resources)
+        restored = restore_run(self.identity, self._scope, name=name, input_value=input_value,
+                               start_time=start_time, records=records, resources=resources,
+                               clock=clock, timeout=self._timeout, token_seed=token_seed,
+                               redrive_count=redrive_count, redrive_time=redrive_time,
+                               ended=ended)
+        if ended is None:
+            restored._run.journal = journal
+            if start:
+                restored._start_thread()
+        return restored
 
     def start(self, input: Any = None, resources: dict | None = None, *, clock=None,
               name: str | None = None, concurrency: str = "threads", on_event=None) -> Execution:

@@ -198,15 +198,19 @@ class TaskContext:
     time (virtual time under a VirtualClock, where exceeding TimeoutSeconds times the
     task out), ``send_task_success`` / ``send_task_failure`` complete the token, and
     ``log(text)`` writes a line of the function's log (a ``lambda:invoke`` with
-    ``"LogType": "Tail"`` returns it base64-encoded in ``LogResult``).
+    ``"LogType": "Tail"`` returns it base64-encoded in ``LogResult``). ``attempt_id``
+    names this attempt of the task, the same when ``asl serve`` calls it again after a
+    restart (tasks are delivered at least once): an idempotency key for side effects.
     """
 
-    __slots__ = ("context", "token", "_tokens", "_state", "_clock_sleep", "_logs")
+    __slots__ = ("context", "token", "attempt_id", "_tokens", "_state", "_clock_sleep",
+                 "_logs")
 
     def __init__(self, context: dict, token: str | None, tokens, state: str, clock_sleep,
-                 logs: list | None = None) -> None:
+                 logs: list | None = None, *, attempt_id: str = "") -> None:
         self.context = context
         self.token = token
+        self.attempt_id = attempt_id
         self._tokens = tokens         # the execution's task-token mailbox
         self._state = state
         self._clock_sleep = clock_sleep

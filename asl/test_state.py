@@ -533,7 +533,8 @@ class _TestFrame(Frame):
               intended: float | None = None) -> None:
         self.check()
 
-    def retrying(self, state, exc: StatesError, delay: float, intended: float) -> None:
+    def retrying(self, state, exc: StatesError, delay: float, intended: float,
+                 counters: list[int] | None = None) -> None:
         if self.skip_retries > 0:        # a retry already made (retrierRetryCount)
             self.skip_retries -= 1
             self.retry_count += 1

@@ -6,10 +6,13 @@ an action (``StartExecution``...) takes the request's parameters, already checke
 against the service model by :mod:`asl.server.protocol`, and returns the response
 object; AWS's own errors are :class:`~asl.server.protocol.ApiError`.
 
-Executions run on asl's own engine (:meth:`asl.StateMachine.start`); a watcher thread
-writes each one's outcome and full history to the store when it ends. STANDARD
-executions are stored; EXPRESS ones are not (AWS keeps no history for them either:
-DescribeExecution and ListExecutions do not serve them).
+Executions run on asl's own engine (:meth:`asl.StateMachine.start`), each step written
+to the store's journal as it happens (:mod:`asl.server.journal`); a watcher thread
+writes each one's outcome and full history to the store when it ends. A server started
+on the store of one that was killed rebuilds every execution left RUNNING from its
+journal, and it goes on where it was. STANDARD executions are stored; EXPRESS ones are
+not (AWS keeps no history for them either: DescribeExecution and ListExecutions do not
+serve them).
 """
 
 from __future__ import annotations
@@ -26,6 +29,8 @@ from datetime import datetime
 from typing import Any
 
 from asl.payload import NotJSON, loads
+from asl.server import map_runs
+from asl.server.journal import StoreJournal
 from asl.server.protocol import ApiError
 from asl.server.store import Store
 
@@ -165,6 +170,8 @@ class Service:
         self._lock = threading.RLock()
         self._routing = random.Random()                     # alias weights; seedable
         self._closed = False
+        self._stopped = threading.Event()                   # set: journals write no more
+        self._map_runs = map_runs.MapRuns(self)    # before any execution runs (or resumes)
         self._recover()
 
     # -- plumbing --------------------------------------------------------------------------
@@ -180,7 +187,7 @@ class Service:
         "PublishStateMachineVersion", "ListStateMachineVersions", "DeleteStateMachineVersion",
         "CreateStateMachineAlias", "DescribeStateMachineAlias", "UpdateStateMachineAlias",
         "DeleteStateMachineAlias", "ListStateMachineAliases", "RedriveExecution",
-        "TestState"})
+        "TestState", "DescribeMapRun", "ListMapRuns", "UpdateMapRun"})
 
     def supported(self, action: str) -> bool:
         return action in self.ACTIONS
@@ -189,18 +196,28 @@ class Service:
         return getattr(self, action)(params)
 
     def close(self) -> None:
-        """Stop recording: executions still running are left RUNNING in the store."""
+        """Stop recording: executions still running are left RUNNING in the store (a server
+        started on it later goes on with them)."""
         with self._lock:
             self._closed = True
+            self._stopped.set()
 
     def _recover(self) -> None:
-        """Executions a previous server left RUNNING cannot be resumed (the engine has no
-        persistence seam yet): they end FAILED, with an ExecutionFailed event saying why."""
+        """Executions a previous server left RUNNING go on where they were, rebuilt from
+        their journals. One that cannot be (no journal: an older store; its resources or
+        mock test case are gone) ends FAILED, with an ExecutionFailed event saying why."""
         for row in self.store.running_executions():
+            try:
+                reason = self._resume(row)
+            except Exception as exc:  # noqa: BLE001 - one broken execution must not stop the server
+                with self._lock:
+                    self._live.pop(row["arn"], None)
+                reason = f"{type(exc).__name__}: {exc}"
+            if reason is None:
+                continue
             now = time.time()
             error = "asl.ServerRestarted"
-            cause = ("The asl server stopped while this execution was running; asl cannot "
-                     "resume an execution after a restart yet.")
+            cause = f"The asl server stopped while this execution was running: {reason}"
             last = self.store.last_event_id(row["arn"])
             self.store.add_event(row["arn"], {
                 "id": last + 1, "previousEventId": last, "timestamp": now,
@@ -208,6 +225,51 @@ class Service:
                 "executionFailedEventDetails": {"error": error, "cause": cause}})
             self.store.finish_execution(row["arn"], status="FAILED", output=None,
                                         error=error, cause=cause, stop_date=now)
+
+    def _stored_machine(self, row: dict):
+        """The compiled machine an execution ran, from the execution's own row."""
+        return self._compiled_machine({
+            "arn": row["state_machine_arn"], "revision_id": row["revision_id"],
+            "definition": row["definition"], "type": "STANDARD",
+            "name": row["machine_name"], "role_arn": row["role_arn"]})
+
+    def _rebuilt(self, row: dict, ended: str | None):
+        """An execution rebuilt from its journal: (the Execution or, ended, the result;
+        its compiled machine; its resources), or None without a journal."""
+        run = self.store.run_of(row["arn"])
+        records = self.store.journal(row["arn"]) if run is not None else []
+        if not records:
+            return None
+        compiled = self._stored_machine(row)
+        resources = self._resources_for(compiled, json.loads(row["definition"]),
+                                        run["test_case"], row["arn"])
+        count, date = self.store.redrives(row["arn"])
+        restored = compiled._restore(
+            records, resources, self._journal(row["arn"]), name=row["name"],
+            input_value=json.loads(row["input"]), start_time=row["start_date"],
+            token_seed=run["token_seed"], redrive_count=count, redrive_time=date or 0.0,
+            ended=ended, clock=self._clock(), start=False)
+        return restored, compiled, resources
+
+    def _resume(self, row: dict) -> str | None:
+        """Go on with an execution left RUNNING; returns why it cannot, or None."""
+        rebuilt = self._rebuilt(row, None)
+        if rebuilt is None:
+            return "it has no journal to go on from (a store written by an older asl)"
+        execution, compiled, resources = rebuilt
+        waiting = self.store.waiting_tokens(row["arn"])
+        with self._lock:
+            self._live[row["arn"]] = _Live(execution, row["arn"], row["state_machine_arn"],
+                                           row["name"], row["input"], row["start_date"],
+                                           False, compiled, resources)
+            for token in waiting:
+                self._tokens[token] = row["arn"]
+        execution._start_thread()
+        self._watch(row["arn"])
+        return None
+
+    def _journal(self, arn: str) -> StoreJournal:
+        return StoreJournal(self.store, arn, self._stopped)
 
     # -- ARNs --------------------------------------------------------------------------------
 
@@ -840,7 +902,7 @@ class Service:
         else:
             arn = compiled.identity.execution_arn(name)
         resources = self._resources_for(compiled, definition, test_case, arn)
-        return machine, express, name, text, value, compiled, resources, arn
+        return machine, express, name, text, value, compiled, resources, arn, test_case
 
     def _clock(self):
         if self.virtual_time:
@@ -849,7 +911,8 @@ class Service:
         return None
 
     def StartExecution(self, p: dict) -> dict:  # noqa: N802
-        machine, express, name, text, value, compiled, resources, arn = self._begin(p, False)
+        machine, express, name, text, value, compiled, resources, arn, case = self._begin(
+            p, False)
         start = time.time()
         if express:
             execution = compiled.start(value, resources, name=name, clock=self._clock())
@@ -872,9 +935,13 @@ class Service:
                 "executionStartedEventDetails": {
                     "input": text, "inputDetails": {"truncated": False},
                     "roleArn": machine["role_arn"]}})
+            seed = uuid.uuid4().hex
+            self.store.add_run(arn, seed, case)
             with self._lock:
                 try:
-                    execution = compiled.start(value, resources, name=name, clock=self._clock())
+                    execution = compiled._start_journaled(value, resources, self._journal(arn),
+                                                          token_seed=seed, name=name,
+                                                          clock=self._clock())
                 except Exception as exc:        # asl refused to run it: never left RUNNING
                     self.store.finish_execution(arn, status="FAILED", output=None,
                                                 error="States.Runtime", cause=str(exc),
@@ -906,16 +973,19 @@ class Service:
                         result.output, ensure_ascii=False, separators=(",", ":")),
                     error=result.error, cause=result.cause, stop_date=result.stop_time,
                     events=_wire_events(result.history))
+                if result.status == "SUCCEEDED":    # never redriven: its journal is done
+                    self.store.drop_journal(arn)
             self._live.pop(arn, None)
             if not live.express and result.status != "SUCCEEDED" and live.compiled is not None:
-                # What RedriveExecution needs is kept in memory (the engine's own record of
-                # where each scope stands): redrivable until this server stops.
+                # A redrive by this server starts from the engine's record in memory; a
+                # later server rebuilds it from the journal.
                 self._redrivable[arn] = (result, live)
             for token in [t for t, a in self._tokens.items() if a == arn]:
                 del self._tokens[token]
 
     def StartSyncExecution(self, p: dict) -> dict:  # noqa: N802
-        machine, _express, name, text, value, compiled, resources, arn = self._begin(p, True)
+        machine, _express, name, text, value, compiled, resources, arn, _ = self._begin(
+            p, True)
         start = time.time()
         result = compiled.execute(value, resources, name=name, clock=self._clock())
         status = result.status if result.status != "ABORTED" else "FAILED"
@@ -956,9 +1026,9 @@ class Service:
             return f"Execution was redriven {MAX_REDRIVES} times, the most it can be"
         if time.time() - (row["stop_date"] or 0) > REDRIVE_DAYS * 86400:
             return f"Execution ended more than {REDRIVE_DAYS} days ago"
-        if row["arn"] not in self._redrivable:
-            return ("Execution ended before this asl serve started: what a redrive needs is "
-                    "kept in memory only")
+        if row["arn"] not in self._redrivable and not self.store.last_seq(row["arn"]):
+            return ("Execution has no journal to redrive from (a store written by an older "
+                    "asl)")
         return None
 
     def TestState(self, p: dict) -> dict:  # noqa: N802
@@ -993,14 +1063,19 @@ class Service:
             reason = self._not_redrivable(row)
             if reason is not None:
                 raise ApiError("ExecutionNotRedrivable", f"Execution Not Redrivable: {reason}")
-            result, live = self._redrivable.pop(arn)
+            kept = self._redrivable.pop(arn, None)
+            if kept is not None:
+                result, compiled, resources = kept[0], kept[1].compiled, kept[1].resources
+            else:                           # ended before this server started
+                result, compiled, resources = self._rebuilt(row, row["status"])
             count = self.store.redrives(arn)[0] + 1
             now = time.time()
-            execution = live.compiled.start_redrive(result, live.resources,
+            execution = compiled._redrive_journaled(result, resources, self._journal(arn),
                                                     clock=self._clock())
             self.store.redrive_execution(arn, count, now)
-            self._live[arn] = _Live(execution, arn, live.machine_arn, live.name, live.input,
-                                    live.start_date, False, live.compiled, live.resources)
+            self._live[arn] = _Live(execution, arn, row["state_machine_arn"], row["name"],
+                                    row["input"], row["start_date"], False, compiled,
+                                    resources)
         self._watch(arn)
         return {"redriveDate": now}
 
@@ -1169,7 +1244,9 @@ class Service:
         service = self
 
         def task(payload, context):
-            token = uuid.uuid4().hex + uuid.uuid4().hex
+            # The attempt's own id: the same when a restart schedules it again, so a worker
+            # that took the task before the restart still answers it.
+            token = context.attempt_id
             waiting = _ActivityTask(json.dumps(payload, ensure_ascii=False), execution_arn)
             with service._lock:
                 service._activity_tasks[token] = waiting
@@ -1254,6 +1331,17 @@ class Service:
             if waiting is not None:          # not abandoned meanwhile
                 return {"taskToken": token, "input": waiting.input}
         return {}
+
+    # -- Map Runs (asl.server.map_runs: the engine's records of its Distributed Maps) ------
+
+    def DescribeMapRun(self, p: dict) -> dict:  # noqa: N802
+        return map_runs.manager(self).describe(p)
+
+    def ListMapRuns(self, p: dict) -> dict:  # noqa: N802
+        return map_runs.manager(self).list(p)
+
+    def UpdateMapRun(self, p: dict) -> dict:  # noqa: N802
+        return map_runs.manager(self).update(p)
 
 
 def _qualifiers(row: dict) -> dict:

@@ -122,6 +122,20 @@ CREATE TABLE IF NOT EXISTS execution_redrives (
     redrive_count   INTEGER NOT NULL,
     redrive_date    REAL NOT NULL
 );
+-- how an execution runs: its task tokens' seed (stable across a restart), its mock test case
+CREATE TABLE IF NOT EXISTS execution_runs (
+    execution_arn   TEXT PRIMARY KEY,
+    token_seed      TEXT NOT NULL,
+    test_case       TEXT
+);
+-- the engine's journal of a run (asl.execution.Journal), in the order it was written:
+-- what a restart rebuilds a RUNNING execution from, and a redrive a FAILED one
+CREATE TABLE IF NOT EXISTS journal (
+    execution_arn   TEXT NOT NULL,
+    seq             INTEGER NOT NULL,
+    record          TEXT NOT NULL,
+    PRIMARY KEY (execution_arn, seq)
+) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS qualifiers_by_version ON execution_qualifiers (version_arn);
 CREATE INDEX IF NOT EXISTS qualifiers_by_alias ON execution_qualifiers (alias_arn);
 """
@@ -318,6 +332,37 @@ class Store:
         row = self._one("SELECT redrive_count, redrive_date FROM execution_redrives"
                         " WHERE execution_arn = ?", (arn,))
         return (row[0], row[1]) if row is not None else (0, None)
+
+    # -- the engine's journal ----------------------------------------------------------------
+
+    def add_run(self, arn: str, token_seed: str, test_case: str | None) -> None:
+        self._write([("INSERT OR REPLACE INTO execution_runs (execution_arn, token_seed,"
+                      " test_case) VALUES (?, ?, ?)", (arn, token_seed, test_case))])
+
+    def run_of(self, arn: str) -> dict | None:
+        row = self._one("SELECT * FROM execution_runs WHERE execution_arn = ?", (arn,))
+        return dict(row) if row is not None else None
+
+    def append(self, arn: str, seq: int, record: str) -> None:
+        """One journal record, committed before returning (a kill loses none)."""
+        with self.lock:
+            self._db.execute("INSERT INTO journal (execution_arn, seq, record) VALUES (?, ?, ?)",
+                             (arn, seq, record))
+
+    def journal(self, arn: str) -> list:
+        return [json.loads(r[0]) for r in self._all(
+            "SELECT record FROM journal WHERE execution_arn = ? ORDER BY seq", (arn,))]
+
+    def last_seq(self, arn: str) -> int:
+        row = self._one("SELECT MAX(seq) FROM journal WHERE execution_arn = ?", (arn,))
+        return row[0] or 0
+
+    def drop_journal(self, arn: str) -> None:
+        self._write([("DELETE FROM journal WHERE execution_arn = ?", (arn,))])
+
+    def waiting_tokens(self, arn: str) -> list[str]:
+        return [r[0] for r in self._all("SELECT token FROM task_tokens WHERE execution_arn = ?"
+                                        " AND status = 'WAITING'", (arn,))]
 
     # -- history ---------------------------------------------------------------------------
 

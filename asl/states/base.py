@@ -87,8 +87,18 @@ class Frame(Env, Protocol):
     def locate(self, exc: Any) -> None:
         """Prefix a States.Runtime / QueryEvaluationError cause with the current state."""
 
-    def retrying(self, state: "State", exc: Any, delay: float, intended: float) -> None:
-        """Wait ``delay`` before the next attempt; counts ``$$.State.RetryCount``."""
+    def retrying(self, state: "State", exc: Any, delay: float, intended: float,
+                 counters: list[int] | None = None) -> None:
+        """Wait ``delay`` before the next attempt; counts ``$$.State.RetryCount``
+        (``counters``: the retriers' counts, which a durable host keeps)."""
+
+    def resumed_retries(self, state: "State") -> list[int] | None:
+        """After a restart in the Retry back-off of ``state``: wait out what is left and
+        return the retriers' counts then; otherwise None."""
+
+    def replays(self, event_type: str) -> bool:
+        """After a restart: whether this thread had already recorded ``event_type`` as
+        the next thing it does (its work up to there is done); otherwise False."""
 
     def caught(self, state: "State", exc: Any, next_state: str) -> None:
         """Tell live listeners that a Catcher took the error (history shows it only as

@@ -5,6 +5,12 @@ Inline and Distributed Map, everything only Map has: ItemsPath / Items, ItemSele
 callables), MaxConcurrency, the tolerated failures, and the Map's own history events
 (MapStateStarted, one MapIteration* set per iteration, the Map Run events of a
 Distributed Map).
+
+A Distributed Map also keeps a :class:`MapRunRecord` of its Map Run (the facts AWS's
+DescribeMapRun gives: the child executions per status, the configuration, start and
+stop) on the run (``run.map_runs``, by Map Run ARN), and tells
+:data:`MAP_RUN_OBSERVERS` when a Map Run starts and ends; ``asl serve`` keeps its Map
+Runs that way. An inline Map has no record and pays nothing for it.
 """
 
 from __future__ import annotations
@@ -12,6 +18,8 @@ from __future__ import annotations
 import csv
 import io
 import json
+import logging
+import threading
 from dataclasses import dataclass
 from typing import Any, Callable, ClassVar
 
@@ -28,6 +36,13 @@ from asl.states.retry import Catcher, Retrier, compile_catchers, compile_retrier
 
 #: Inline Map runs about 40 iterations at once on AWS, whatever MaxConcurrency says.
 INLINE_MAP_CONCURRENCY = 40
+
+#: Called as ``observer(event, record)`` when a Distributed Map's Map Run starts
+#: (``"started"``, after its MapRunStarted event) and when it ends (``"ended"``); an
+#: observer's exception is logged, never the run's.
+MAP_RUN_OBSERVERS: list[Callable[[str, "MapRunRecord"], None]] = []
+
+log = logging.getLogger("asl.map")
 
 _NO_ARGUMENTS = compile_template({})
 
@@ -142,18 +157,36 @@ class MapState(ResultState):
             tolerated = self._tolerance(frame, effective)
             inputs = self._iteration_inputs(frame, effective, items)
             frame.event("MapStateStarted", {"length": len(inputs)})
+            record = None
             if self.distributed:
-                frame.event("MapRunStarted",
-                            {"mapRunArn": frame.run.map_run_arn(self.name, self.label)})
+                record = self._open_map_run(frame, inputs, max_concurrency or 0, tolerated)
             try:
-                results = self._iterate(frame, inputs, max_concurrency or 0, tolerated)
+                if record is not None:
+                    frame.event("MapRunStarted", {"mapRunArn": record.arn})
+                    _notify("started", record)
+                results = self._iterate(frame, inputs, max_concurrency or 0, tolerated, record)
             except StatesError as exc:
-                if self.distributed:
-                    frame.event("MapRunFailed", {"error": exc.error, "cause": exc.cause})
+                if record is not None:
+                    try:
+                        frame.event("MapRunFailed", {"error": exc.error, "cause": exc.cause})
+                    finally:
+                        record.end(frame.clock.time(), "FAILED")
                 frame.event("MapStateFailed")
                 raise
-            if self.distributed:
-                frame.event("MapRunSucceeded")
+            except BaseException as exc:        # stopped, timed out, or asl's own fault
+                if record is not None:
+                    if isinstance(exc, Aborted):
+                        try:
+                            frame.event("MapRunAborted")
+                        except Exception:  # noqa: BLE001 - the stop goes on regardless
+                            pass
+                    record.end(frame.clock.time(), "ABORTED")
+                raise
+            if record is not None:
+                try:
+                    frame.event("MapRunSucceeded")
+                finally:
+                    record.end(frame.clock.time(), "SUCCEEDED")
             frame.event("MapStateSucceeded")
             if self.writer is not None:
                 results = self._write_results(frame, effective, results)
@@ -163,9 +196,12 @@ class MapState(ResultState):
 
     # -- the iterations ---------------------------------------------------------------------
 
-    def _iterate(self, frame: Frame, inputs: list, max_concurrency: int, tolerated) -> list:
+    def _iterate(self, frame: Frame, inputs: list, max_concurrency: int, tolerated,
+                 record: "MapRunRecord | None" = None) -> list:
         """Run one iteration per input, each recording its MapIteration* events; a
-        failure beyond the tolerated ones stops the others and fails the Map."""
+        failure beyond the tolerated ones stops the others and fails the Map. With a Map
+        Run ``record``, each child is counted there, and its MaxConcurrency and tolerated
+        failures are read there as they go (UpdateMapRun changes them)."""
         name, processor = self.name, self.processor
 
         def iteration(child: Frame, index: int, data: Any) -> Any:
@@ -182,15 +218,38 @@ class MapState(ResultState):
             child.event("MapIterationSucceeded", details)
             return output
 
-        jobs = [lambda child, i=i, data=data: iteration(child, i, data)
-                for i, data in enumerate(inputs)]
-        total = len(jobs)
-        keep_going = None if tolerated is None else (
-            lambda failed: not _over_tolerance(failed, total, tolerated))
+        total = len(inputs)
+        if record is None:
+            jobs = [lambda child, i=i, data=data: iteration(child, i, data)
+                    for i, data in enumerate(inputs)]
+            keep_going = None if tolerated is None else (
+                lambda failed: not _over_tolerance(failed, total, tolerated))
+        else:
+            def counted(child: Frame, index: int, data: Any) -> Any:
+                record.child_started(index, child.check)
+                try:
+                    output = iteration(child, index, data)
+                except StatesError:
+                    record.child_ended(index, "failed")
+                    raise
+                except BaseException:
+                    record.child_ended(index, "aborted")
+                    raise
+                record.child_ended(index, "succeeded")
+                return output
+
+            jobs = [lambda child, i=i, data=data: counted(child, i, data)
+                    for i, data in enumerate(inputs)]
+
+            def keep_going(failed: int) -> bool:
+                now = record.tolerated
+                return now is not None and not _over_tolerance(failed, total, now)
         limit = max_concurrency if max_concurrency > 0 else INLINE_MAP_CONCURRENCY
         results, failures = frame.run_concurrently(
             jobs, limit=limit, may_block=processor.may_block, isolated=self.distributed,
             keep_going=keep_going)
+        if record is not None:
+            tolerated = record.tolerated
         if failures:
             if tolerated is None:
                 raise failures[0][1]
@@ -200,6 +259,39 @@ class MapState(ResultState):
             for index, exc in failures:
                 results[index] = exc.error_output()
         return results
+
+    def _open_map_run(self, frame: Frame, inputs: list, max_concurrency: int,
+                      tolerated) -> "MapRunRecord":
+        """The record of the Map Run starting now, kept on the run by its ARN. After a
+        redrive (or a restart) resumed this very Map, the children that succeeded before
+        are not run again: they count as succeeded from the start."""
+        run = frame.run
+        arn = run.map_run_arn(self.name, self.label)
+        sizes = ([len(batch["Items"]) for batch in inputs] if self.batcher is not None
+                 else None)
+        reused: list[int] = []
+        resumed = getattr(frame, "resumed", None) == self.name
+        if resumed:
+            done = getattr(getattr(frame, "log", None), "done", None) or {}
+            reused = [index for owner, index in list(done) if owner == self.name
+                      and index < len(inputs)]
+        record = MapRunRecord(
+            arn=arn, execution_arn=getattr(run, "arn", ""), state_name=self.name,
+            label=self.label, start=frame.clock.time(), total=len(inputs), sizes=sizes,
+            max_concurrency=max_concurrency, tolerated=tolerated, reused=reused,
+            resumed=resumed, restarted=bool(getattr(run, "restarted", False)), run=run)
+        records = getattr(run, "map_runs", None)
+        if records is None:
+            with _RECORDS_LOCK:
+                records = getattr(run, "map_runs", None)
+                if records is None:
+                    records = {}
+                    try:
+                        run.map_runs = records
+                    except AttributeError:      # a run that cannot hold them
+                        pass
+        records[arn] = record
+        return record
 
     def _items(self, frame: Frame, effective: Any) -> list:
         if self.reader is not None:
@@ -320,6 +412,138 @@ class MapState(ResultState):
                 "ResultWriterDetails": {
                     "Bucket": arguments.get("Bucket") if is_object else None,
                     "Key": f"{prefix}/{key}" if prefix else key}}
+
+
+_RECORDS_LOCK = threading.Lock()
+
+#: A child workflow execution's status, as DescribeMapRun counts it.
+_STATUSES = ("pending", "running", "succeeded", "failed", "timedOut", "aborted")
+
+
+class MapRunRecord:
+    """One Map Run, as its Distributed Map runs it: what AWS's DescribeMapRun tells.
+
+    Counts are per child workflow execution (one per item, or per batch with an
+    ItemBatcher) and per item; a child is ``pending`` until it starts, then
+    ``running``, then ``succeeded``, ``failed`` (an ASL error) or ``aborted`` (stopped:
+    the execution was stopped or timed out, or the Map Run failed). ``timedOut`` stays 0:
+    a child has no timeout of its own here. ``resultsWritten``: the children whose result
+    is in the Map's result, once the Map Run succeeded.
+
+    ``max_concurrency`` (0: no limit) and ``tolerated`` (None, or (count, percentage))
+    may change while it runs (:meth:`update`, UpdateMapRun): a child starts only while
+    fewer than ``max_concurrency`` run (no more run at once than the Map started with,
+    though), and the next failure is judged against the tolerance then. Thread-safe.
+    A host may set ``redrive_count``, ``redrive_time`` and ``start`` (a redriven Map Run
+    keeps its first start).
+    """
+
+    __slots__ = ("arn", "execution_arn", "state_name", "label", "start", "stop", "status",
+                 "max_concurrency", "tolerated", "total", "sizes", "executions", "items",
+                 "results_written", "resumed", "restarted", "redrive_count", "redrive_time",
+                 "run", "_condition", "__weakref__")
+
+    def __init__(self, *, arn: str, execution_arn: str, state_name: str, label: str | None,
+                 start: float, total: int, sizes: list[int] | None, max_concurrency: int,
+                 tolerated: tuple | None, reused: list[int] = (), resumed: bool = False,
+                 restarted: bool = False, run: Any = None) -> None:
+        self.arn = arn
+        self.execution_arn = execution_arn
+        self.state_name = state_name
+        self.label = label
+        self.start = start
+        self.stop: float | None = None
+        self.status = "RUNNING"
+        self.max_concurrency = max_concurrency
+        self.tolerated = tolerated
+        self.total = total
+        self.sizes = sizes
+        self.executions = dict.fromkeys(_STATUSES, 0)
+        self.items = dict.fromkeys(_STATUSES, 0)
+        self.executions["pending"] = total
+        self.items["pending"] = total if sizes is None else sum(sizes)
+        self.results_written = (0, 0)
+        self.resumed = resumed
+        self.restarted = restarted
+        self.redrive_count = 0
+        self.redrive_time: float | None = None
+        self.run = run
+        self._condition = threading.Condition(threading.Lock())
+        for index in reused:
+            self._move(index, "pending", "succeeded")
+
+    def _size(self, index: int) -> int:
+        return 1 if self.sizes is None else self.sizes[index]
+
+    def _move(self, index: int, old: str, new: str) -> None:
+        size = self._size(index)
+        self.executions[old] -= 1
+        self.executions[new] += 1
+        self.items[old] -= size
+        self.items[new] += size
+
+    def child_started(self, index: int, check: Callable[[], None]) -> None:
+        """Child ``index`` starts, once fewer than ``max_concurrency`` run; ``check``
+        raises while it waits if the Map must stop (the child stays pending)."""
+        with self._condition:
+            while 0 < self.max_concurrency <= self.executions["running"]:
+                self._condition.wait(0.05)
+                check()
+            self._move(index, "pending", "running")
+
+    def child_ended(self, index: int, status: str) -> None:
+        with self._condition:
+            self._move(index, "running", status)
+            self._condition.notify()
+
+    def end(self, time: float, status: str) -> None:
+        with self._condition:
+            self.stop, self.status = time, status
+            if status == "SUCCEEDED":
+                done = ("succeeded", "failed")
+                self.results_written = (sum(self.executions[s] for s in done),
+                                        sum(self.items[s] for s in done))
+            self._condition.notify_all()
+        _notify("ended", self)
+
+    def update(self, max_concurrency: int | None = None, tolerated_count: int | None = None,
+               tolerated_percentage: float | None = None) -> None:
+        """UpdateMapRun: the values given replace the Map Run's own."""
+        with self._condition:
+            if max_concurrency is not None:
+                self.max_concurrency = max_concurrency
+            if tolerated_count is not None or tolerated_percentage is not None:
+                count, percentage = self.tolerated or (0, 0)
+                self.tolerated = (count if tolerated_count is None else tolerated_count,
+                                  percentage if tolerated_percentage is None
+                                  else tolerated_percentage)
+            self._condition.notify_all()
+
+    def snapshot(self) -> dict:
+        """The record as plain JSON values (epoch seconds), consistent at one instant."""
+        with self._condition:
+            count, percentage = self.tolerated or (0, 0)
+            executions = dict(self.executions, total=self.total,
+                              resultsWritten=self.results_written[0])
+            items = dict(self.items, total=sum(self.items.values()),
+                         resultsWritten=self.results_written[1])
+            return {"mapRunArn": self.arn, "executionArn": self.execution_arn,
+                    "stateName": self.state_name, "label": self.label,
+                    "status": self.status, "startDate": self.start, "stopDate": self.stop,
+                    "maxConcurrency": self.max_concurrency,
+                    "toleratedFailureCount": int(count),
+                    "toleratedFailurePercentage": float(percentage),
+                    "executionCounts": executions, "itemCounts": items,
+                    "resumed": self.resumed, "restarted": self.restarted,
+                    "redriveCount": self.redrive_count, "redriveDate": self.redrive_time}
+
+
+def _notify(event: str, record: MapRunRecord) -> None:
+    for observer in tuple(MAP_RUN_OBSERVERS):
+        try:
+            observer(event, record)
+        except Exception:  # noqa: BLE001 - an observer's fault is not the run's
+            log.exception("a Map Run observer failed on %s of %s", event, record.arn)
 
 
 class _ItemEnv:

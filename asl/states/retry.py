@@ -114,7 +114,8 @@ def run_with_retry(state: State, frame: Frame, raw: Any, retriers: tuple[Retrier
                    catchers: tuple[Catcher, ...], attempt: Callable[[], Step]) -> Step:
     """Run ``attempt()`` (one try of the state's work, to its exit) under its Retry and
     Catch rules: the per-state pipeline of Task, Parallel and Map, read top-down."""
-    counters = [0] * len(retriers)
+    # After a restart in a back-off: what is left of it is waited out, counts kept.
+    counters = frame.resumed_retries(state) or [0] * len(retriers)
     while True:
         try:
             return attempt()
@@ -130,7 +131,7 @@ def run_with_retry(state: State, frame: Frame, raw: Any, retriers: tuple[Retrier
                     counters[index] += 1
                     delay = retrier.delay(counters[index])
                     applied = frame.clock.jitter(delay) if retrier.jitter else delay
-                    frame.retrying(state, exc, applied, delay)
+                    frame.retrying(state, exc, applied, delay, counters)
                     continue
             catcher = find_catcher(catchers, error)
             if catcher is None:

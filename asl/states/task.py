@@ -187,7 +187,10 @@ class TaskState(ResultState):
             tokens.register(token, started)
         try:
             try:
-                result = frame.call(lambda: invoker(payload, make_context), limit=limit)
+                if token and frame.replays("TaskSubmitted"):
+                    result = None    # a restart: the callable had returned, the token waits
+                else:
+                    result = frame.call(lambda: invoker(payload, make_context), limit=limit)
             except CallTimedOut:
                 if clock.virtual and clock.time() < started + limit:
                     clock.advance(started + limit - clock.time())   # the history's times

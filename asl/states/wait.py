@@ -62,6 +62,10 @@ class WaitState(State):
         seconds = self.delay(frame, effective)
         if seconds >= MAX_WAIT_SECONDS:
             raise StatesError(RUNTIME, "Wait state delay is too long.")
+        if self.timestamp is None and self.timestamp_expression is None \
+                and self.timestamp_path is None:
+            # Seconds count from the state's entry: a restart waits only what is left.
+            seconds -= frame.clock.time() - frame.entered_time
         frame.sleep(max(0.0, seconds), self.name, "Wait")
         return exit_without_result(self, frame, raw, effective, size, self.next,
                                    self.assign, self.output)

@@ -44,7 +44,7 @@ def post(url: str, action: str | None, body: bytes | str, method: str = "POST"):
     ("DescribeStateMachine", json.dumps({"stateMachineArn": "nope"}), "InvalidArn"),
     ("FlyToTheMoon", b"{}", "UnknownOperationException"),
     (None, b"{}", "UnknownOperationException"),
-    ("DescribeMapRun", json.dumps({"mapRunArn": "x"}), "UnknownOperationException"),
+    ("DescribeMapRun", json.dumps({"mapRunArn": "x"}), "InvalidArn"),
 ])
 def test_bad_requests_are_aws_shaped_400s(server, action, body, expected):
     status, payload = post(server, action, body)
