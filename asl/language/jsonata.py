@@ -22,7 +22,9 @@ definition uses JSONata. This module adds what Step Functions adds around it:
   ``Utils.NULL_VALUE`` there), and integers stay integers;
 * a few defects of the port are corrected where users meet them (``$number``, ``$sort``,
   Python exceptions instead of JSONata errors, "Object" for "function" in messages,
-  debugging output printed to stdout).
+  debugging output printed to stdout, a parser quadratic in the expression's length);
+* an expression nested deeper than the parser can recurse is a syntax error, found at
+  once by a linear scan when it certainly is (:func:`_too_deep`).
 
 Cost: the library interprets the AST in pure Python, 15 to 50 microseconds for a simple
 expression. So plain paths (``$states.input.order.id``, ``$customer.name``), by far the
@@ -34,6 +36,7 @@ the expression can reach are converted for the library (a Map iteration reading
 
 from __future__ import annotations
 
+import gc
 import json
 import math
 import random
@@ -50,7 +53,7 @@ from asl.payload import dumps
 
 __all__ = [
     "JSONataSyntaxError", "Expression", "is_expression", "compile_template", "expect_type",
-    "check_expression", "references",
+    "check_expression", "parse_expression", "references",
 ]
 
 #: ``$states``: ``{"input": ..., "context": ..., "result"?: ..., "errorOutput"?: ...}``.
@@ -66,13 +69,25 @@ class JSONataSyntaxError(ValueError):
 
     def __init__(self, expression: str, field: str, detail: str) -> None:
         where = f" specified for the field '{field}'" if field else ""
-        super().__init__(f"The JSONata expression '{expression}'{where} is not valid: {detail}")
+        super().__init__(f"The JSONata expression '{abbreviated(expression)}'{where} is not "
+                         f"valid: {detail}")
         self.expression = expression
         self.field = field
         self.detail = detail
 
 
 is_expression = is_jsonata_expression
+
+#: Beyond this many characters, a message quotes an expression's beginning and its length.
+_QUOTED_AT_MOST = 1000
+
+
+def abbreviated(expression: str) -> str:
+    """``expression`` as a message quotes it: whole, unless it is very long (a 400 KB
+    expression is not a readable diagnostic)."""
+    if len(expression) <= _QUOTED_AT_MOST:
+        return expression
+    return f"{expression[:200]}... ({len(expression)} characters)"
 
 
 # -- Errors, in AWS's words ---------------------------------------------------------------
@@ -127,9 +142,10 @@ class _Library:
         # Importing the library raises the interpreter's recursion limit to 10,000 for
         # the whole process; put it back, so that using JSONata changes nothing else.
         recursion_limit = sys.getrecursionlimit()
-        from jsonata import functions, jexception, parser, utils
+        from jsonata import functions, jexception, parser, tokenizer, utils
         from jsonata.jsonata import Jsonata
         sys.setrecursionlimit(recursion_limit)
+        _speed_up_parsing(tokenizer, parser, utils)
 
         self.Jsonata = Jsonata
         self.Frame = Jsonata.Frame
@@ -157,8 +173,26 @@ class _Library:
         self.builtins = frozenset(Jsonata.static_frame.bindings) | frozenset(self.frame.bindings)
 
     def parse(self, text: str):
-        """The AST of ``text``; raises the library's JException on a syntax error."""
-        return self.Jsonata(text, _bounded_regex).ast
+        """The AST of ``text``; raises the library's JException on a syntax error, and
+        :class:`_TooDeep` for an expression nested beyond what the parser can recurse.
+
+        An expression long enough to be that deep is scanned first (:func:`_too_deep`):
+        one that certainly is, is refused at once, instead of after seconds of parsing.
+        A long one is parsed with the cycle collector paused (:func:`_collector_paused`).
+        """
+        limit = sys.getrecursionlimit()
+        if len(text) > limit // 2:
+            problem = _too_deep(text, limit)
+            if problem is not None:
+                raise _TooDeep(problem)
+        try:
+            if len(text) < _PAUSE_COLLECTOR_FROM:
+                return self.Jsonata(text, _bounded_regex).ast
+            with _collector_paused():
+                return self.Jsonata(text, _bounded_regex).ast
+        except RecursionError:
+            raise _TooDeep(f"{_TOO_DEEP}: the parser exceeded its recursion limit "
+                           f"({limit})") from None
 
     def runner(self):
         """This thread's evaluator instance.
@@ -226,6 +260,311 @@ def _lib() -> _Library:
             if _library is None:
                 _library = _Library()
     return _library
+
+
+# -- Parsing: faster, and refused at once when certainly too deep ----------------------------
+
+class _TooDeep(Exception):
+    """An expression nested deeper than the parser can recurse: for asl, a syntax error."""
+
+
+_TOO_DEEP = "nested too deeply to parse"
+
+
+#: The library's own ``Tokenizer.next``, once :func:`_speed_up_parsing` has replaced it.
+_ORIGINAL_NEXT: list = []
+
+
+def _speed_up_parsing(tokenizer, parser, utils) -> None:
+    """Remove three costs of the port's parser that grow with the expression.
+
+    * Its tokenizer copies the rest of the text for every number and name it reads
+      (``path[position:]``, to match a regex against it), so tokenizing is quadratic: a
+      200 KB expression spends seconds copying. Numbers, names, variables and operators
+      are read here in place; strings, backquoted names, comments and regexes are left
+      to the original method.
+    * Every token is a ``copy.copy`` of a prototype symbol, a dozen microseconds each;
+      copying the instance dictionary does exactly the same in a fraction of it.
+    * Every symbol carries some fifty attributes, nearly all None: they become class
+      attributes (below), so that a symbol holds only its own.
+
+    The tokens and symbols are the same as before (tests compare them with the
+    original's). Applied once, to the library's classes.
+    """
+    Tokenizer = tokenizer.Tokenizer
+    if _ORIGINAL_NEXT:
+        return
+    original_next = Tokenizer.next
+    _ORIGINAL_NEXT.append(original_next)      # kept for the tests that compare them
+    Token = Tokenizer.Token
+    convert_number = utils.Utils.convert_number
+    singles = frozenset(op for op in Tokenizer.operators if len(op) == 1)
+    # The pairs the original tests for before single characters, in its order.
+    pairs = frozenset(("..", ":=", "!=", ">=", "<=", "**", "~>", "?:", "??"))
+    delegated = frozenset("/\"'`")
+    number = re.compile(tokenizer._NUMBER_PATTERN.pattern.lstrip("^"))
+    name_end = re.compile("[^ \t\n\r" + re.escape("".join(sorted(singles))) + "]*")
+    words = {"and": ("operator", "and"), "or": ("operator", "or"), "in": ("operator", "in"),
+             "true": ("value", True), "false": ("value", False), "null": ("value", None)}
+
+    def next(self, prefix: bool):
+        path, length, position = self.path, self.length, self.position
+        while position < length and path[position] in " \t\n\r":
+            position += 1
+        self.position = position
+        if position >= length:
+            return None
+        char = path[position]
+        if char in delegated:
+            return original_next(self, prefix)
+        if char in singles:
+            pair = path[position:position + 2]
+            if pair in pairs:
+                self.position = position + 2
+                return Token("operator", pair, position + 2)
+            self.position = position + 1
+            return Token("operator", char, position + 1)
+        if "0" <= char <= "9":
+            text = number.match(path, position).group()
+            value = float(text)
+            if not math.isfinite(value):
+                return original_next(self, prefix)      # S0102, raised as the original does
+            self.position = position + len(text)
+            return Token("number", convert_number(value), self.position)
+        end = name_end.match(path, position).end()
+        self.position = end
+        if char == "$":
+            return Token("variable", path[position + 1:end], end)
+        word = path[position:end]
+        special = words.get(word)
+        if special is not None:
+            return Token(special[0], special[1], end)
+        return Token("name", word, end)
+
+    Tokenizer.next = next
+
+    Symbol = parser.Parser.Symbol
+    original_init = Symbol.__init__
+    probe = object.__new__(Symbol)
+    original_init(probe, None)
+    defaults = {name: value for name, value in vars(probe).items()
+                if name not in ("_outer_instance", "id", "value", "bp")}
+    if all(value is None or type(value) in (bool, int) for value in defaults.values()):
+        # The fifty-odd attributes every symbol starts with, all None, False or 0, as
+        # class attributes: an instance holds only what was set on it (a quarter of the
+        # memory: a 1 MB expression took 1.6 GB), and copying it is that much cheaper.
+        for name, value in defaults.items():
+            setattr(Symbol, name, value)
+
+        def __init__(self, outer_instance, id=None, bp=0):
+            self._outer_instance = outer_instance
+            self.id = id
+            self.value = id
+            self.bp = bp
+
+        Symbol.__init__ = __init__
+
+    def clone(self):
+        copy = object.__new__(type(self))
+        copy.__dict__.update(self.__dict__)
+        return copy
+
+    Symbol.clone = clone
+
+
+#: From this many characters on, an expression is parsed with the cycle collector paused.
+_PAUSE_COLLECTOR_FROM = 10_000
+_pause_lock = threading.Lock()
+_pausing = [0, False]           # parses under way with the collector paused; was it enabled
+
+
+class _collector_paused:
+    """Pause Python's cycle collector while a long expression is parsed.
+
+    The parser allocates a few objects per token (a 400 KB expression: a million) and
+    frees almost none; the collector, triggered by allocations, then walks the growing
+    tree over and over: half the parse time at 100,000 items, and growing faster than
+    the expression. The parse's garbage has no cycles (reference counting frees it), so
+    nothing accumulates meanwhile. The collector is process-wide: concurrent parses are
+    counted, and it is enabled again when the last ends, if it was enabled before.
+    """
+
+    def __enter__(self) -> None:
+        with _pause_lock:
+            if _pausing[0] == 0:
+                _pausing[1] = gc.isenabled()
+                gc.disable()
+            _pausing[0] += 1
+
+    def __exit__(self, *exc_info) -> None:
+        with _pause_lock:
+            _pausing[0] -= 1
+            if _pausing[0] == 0 and _pausing[1]:
+                gc.enable()
+
+
+# What the parser does with an expression, as far as its recursion goes. It parses with
+# Pratt's algorithm: each bracket level is at least two nested calls (``expression`` and the
+# bracket's nud/led) while its content is parsed, and a left-associative chain of
+# operators of one precedence (``1+1+1``, ``$a & $b & $c``, ``$x.a.b.c``) is a tree as deep
+# as the chain is long, which its post-processing (``process_ast``) walks with one
+# recursive call per operator. Past the interpreter's recursion limit it raises
+# RecursionError: for brackets as soon as it reaches that depth, for a chain only after
+# having parsed all of it (100,000 terms: seconds).
+
+#: The chained operators, by the parser's binding power (all parse as standard infix
+#: operators: ``rhs = expression(bp)``, left-associative).
+_CHAINED = {".": 75, "*": 60, "/": 60, "%": 60, "+": 50, "-": 50, "&": 50,
+            "=": 40, "!=": 40, "<": 40, "<=": 40, ">": 40, ">=": 40, "~>": 40, "in": 40,
+            "and": 30, "or": 25}
+#: What every chained operator contains at least one of.
+_CHAIN_SIGNS = (".", "*", "/", "%", "+", "-", "&", "=", "<", ">", "~", "and", "or", "in")
+#: Where the next token is read for an operand, so that a ``/`` there starts a regex (the
+#: parser reads past these with ``advance(..., infix=False)``).
+_BEFORE_OPERAND = frozenset((",", ";", ":", "..", "?", ":=", "??", "?:", "@", "#", "^"))
+_MATCHING = {"(": ")", "[": "]", "{": "}"}
+#: The library's single-character operators, which end a name (checked by a test).
+_OPERATOR_CHARS = ".[]{}(),@#;:?+-*/%|=<>^&!~"
+_SCAN = re.compile(r"""[ \t\n\r]*(?:
+    (?P<comment>/\*.*?\*/)
+  | (?P<literal>"(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*'|`[^`]*`
+      |(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[Ee][-+]?[0-9]+)?)
+  | (?P<unterminated>/\*|["'`])
+  | (?P<op>\.\.|:=|!=|>=|<=|\*\*|~>|\?:|\?\?|[.\[\]{}(),@\#;:?+\-*/%|=<>^&!~])
+  | (?P<name>[^ \t\n\r.\[\]{}(),@\#;:?+\-*/%|=<>^&!~]+)
+)""", re.VERBOSE | re.DOTALL)
+_REGEX_SPECIAL = re.compile(r"[/()\[\]{}]")
+_DIVISION, _REGEX, _UNSURE = 0, 1, 2
+
+
+def _too_deep(text: str, limit: int) -> str | None:
+    """Why the parser certainly cannot parse ``text`` within ``limit`` nested calls, or
+    None when it may (then it decides).
+
+    One linear pass over the tokens, as the library's tokenizer reads them, stopping at
+    the first proof: brackets nested so deep that two calls per level exceed the limit,
+    or a chain of at least ``limit`` operators of one precedence whose operands hold only
+    operators that bind tighter (then the chain is one spine of the tree). Whatever else
+    the expression holds, the parser fails on it: by recursion, or earlier by a syntax
+    error. When a ``/`` could be read either as division or as the start of a regex
+    (the parser decides by where it stands, which is not worth repeating here), or a
+    lambda has a signature, there is no verdict.
+    """
+    # Neither proof is possible without that many operator characters, or brackets.
+    if sum(map(text.count, _CHAIN_SIGNS)) < limit and \
+            sum(map(text.count, "([{")) < limit // 2 + 1:
+        return None
+    levels: list = []          # the open brackets: (closer, kind, the enclosing runs)
+    runs: list = []            # chains in progress here: [binding power, count, operator]
+    expect = True              # at an operand, or else at an operator
+    slash = _REGEX             # how the library will read a '/' here
+    previous = ""              # the previous token, for '[]', '^(' and 'function('
+    arguments = False          # just closed a lambda's parameter list
+    position, match = 0, _SCAN.match
+    while True:
+        found = match(text, position)
+        if found is None:
+            return None
+        position = found.end()
+        group = found.lastgroup
+        if group == "comment":
+            continue
+        if group == "unterminated":
+            return None
+        token = found.group(group)
+        lambda_parameters, arguments = arguments, False
+        if group == "op" and token == "/" and slash != _DIVISION:
+            if slash == _UNSURE:
+                return None
+            position = _regex_end(text, position)
+            if position < 0:
+                return None
+            group = "literal"
+        if group == "name" and not (token in ("and", "or", "in") and not expect):
+            group = "literal"
+        if group == "literal":
+            if expect:
+                expect = False
+            else:
+                runs = []      # two operands in a row: the parser stops there
+            slash = _DIVISION
+        elif token in _MATCHING:
+            if lambda_parameters and token == "{":
+                kind = "lambda"
+            elif expect:
+                kind = "sort" if previous == "^" else "operand"
+            else:
+                kind = "arguments" if token == "(" and previous in ("function", "λ") else \
+                    "predicate" if token == "[" else "postfix"
+                binding = 70 if token == "{" else 80
+                while runs and runs[-1][0] >= binding:
+                    runs.pop()
+            levels.append((_MATCHING[token], kind, runs))
+            if 2 * (len(levels) - 1) >= limit:
+                return (f"{_TOO_DEEP}: brackets nested at least {len(levels)} deep, each "
+                        f"level at least two calls deep in the parser (its limit is {limit})")
+            runs, expect = [], True
+            slash = _DIVISION if kind == "operand" else _REGEX
+        elif token in ")]}":
+            if not levels or levels[-1][0] != token:
+                return None    # unbalanced: a syntax error there
+            _, kind, runs = levels.pop()
+            expect = False
+            slash = _REGEX if kind in ("sort", "lambda") or (
+                kind == "predicate" and previous == "[") else _DIVISION
+            arguments = kind == "arguments"
+        elif lambda_parameters and token == "<":
+            return None        # a signature: read by its own rules
+        elif not expect and token in _CHAINED:
+            binding = _CHAINED[token]
+            while runs and runs[-1][0] > binding:
+                runs.pop()
+            if runs and runs[-1][0] == binding:
+                chain = runs[-1]
+                chain[1] += 1
+                if chain[2] != token:
+                    chain[2] = ""
+                if chain[1] >= limit:
+                    what = f"'{chain[2]}' operators" if chain[2] else "operators of one precedence"
+                    return (f"{_TOO_DEEP}: a chain of at least {chain[1]} {what}, one call "
+                            f"deep each in the parser (its limit is {limit})")
+            else:
+                runs.append([binding, 1, token])
+            expect, slash = True, _REGEX
+        elif expect and token == "-":
+            while runs and runs[-1][0] > 70:
+                runs.pop()     # the operand of a prefix minus binds at 70
+            slash = _DIVISION
+        elif expect and token in ("*", "%", "**"):
+            expect, slash = False, _DIVISION      # wildcard, parent, descendants
+        else:
+            slash = _REGEX if token in (",", ";", ":", "..") or (
+                not expect and token in _BEFORE_OPERAND) else _UNSURE
+            runs, expect = [], True
+        previous = token
+
+
+def _regex_end(text: str, start: int) -> int:
+    """Where a regex literal whose first character is at ``start`` ends (after its
+    flags), as the library's tokenizer finds it; -1 if it has no end or is empty."""
+    depth = 0
+    for found in _REGEX_SPECIAL.finditer(text, start):
+        at = found.start()
+        char = text[at]
+        if char == "/" and depth == 0:
+            backslashes = 0
+            while text[at - backslashes - 1] == "\\":
+                backslashes += 1
+            if backslashes % 2 == 0:
+                if at == start:
+                    return -1
+                at += 1
+                while at < len(text) and text[at] in "im":
+                    at += 1
+                return at
+        elif char != "/" and text[at - 1] != "\\":
+            depth += 1 if char in "([{" else -1
+    return -1
 
 
 # -- JSON <-> the library's values --------------------------------------------------------
@@ -390,7 +729,7 @@ def _describe_python_error(exc: Exception) -> str:
     if isinstance(exc, RecursionError):
         return ("D1011: Stack overflow. Check for non-terminating recursive function.  "
                 "Consider rewriting as tail-recursive")
-    if isinstance(exc, _FunctionError):
+    if isinstance(exc, (_FunctionError, _TooDeep)):
         return str(exc)
     return f"{type(exc).__name__}: {exc}"
 
@@ -622,18 +961,27 @@ def _analyse(ast, lib: _Library) -> _Analysis:
     seen: set[int] = set()
     Symbol = lib.Symbol
 
-    def visit(node) -> None:
+    def children(node) -> list:
+        # Every attribute holding symbols, ``_else`` (a condition's else branch) included.
+        return [child for key, child in vars(node).items()
+                if key != "_outer_instance" and isinstance(child, (Symbol, list, tuple))]
+
+    # Depth first, in the order of a recursive walk, on a stack of its own: a tree the
+    # parser accepted can still be deeper than Python's recursion allows twice over.
+    pending = [ast]
+    while pending:
+        node = pending.pop()
         if isinstance(node, (list, tuple)):
-            for item in node:
-                visit(item)
-            return
+            pending.extend(reversed(node))
+            continue
         if not isinstance(node, Symbol) or id(node) in seen:
-            return
+            continue
         seen.add(id(node))
         kind = node.type
+        first = None
         if kind == "path" and node.steps and getattr(node.steps[0], "type", None) == "variable":
-            first = node.steps[0]
-            if first.value not in ("", "$"):
+            if node.steps[0].value not in ("", "$"):
+                first = node.steps[0]
                 seen.add(id(first))
                 names = []
                 if _plain_step(first, "variable"):
@@ -644,7 +992,6 @@ def _analyse(ast, lib: _Library) -> _Analysis:
                         if not _plain_step(step, "name"):
                             break  # its predicate or stages apply to the whole field
                 analysis.read(first.value, tuple(names))
-                visit_children(first)  # its predicates, e.g. $v[$i]
         elif kind == "variable":
             if node.value not in ("", "$"):
                 analysis.read(node.value, ())
@@ -659,14 +1006,9 @@ def _analyse(ast, lib: _Library) -> _Analysis:
         elif kind in ("function", "partial") and \
                 getattr(node.procedure, "type", None) == "variable":
             analysis.called.add(node.procedure.value)
-        visit_children(node)
-
-    def visit_children(node) -> None:
-        for key, child in vars(node).items():
-            if not key.startswith("_") and isinstance(child, (Symbol, list, tuple)):
-                visit(child)
-
-    visit(ast)
+        pending.extend(reversed(children(node)))
+        if first is not None:
+            pending.extend(reversed(children(first)))  # its predicates, e.g. $v[$i]
     return analysis
 
 
@@ -707,12 +1049,18 @@ def _syntax_detail(exc: Exception) -> str:
 def check_expression(text: str) -> str | None:
     """For the validator: None if the expression (inside ``{% %}``) parses, else why not,
     e.g. ``S0203: Expected ")" before end of expression (at position 4)``."""
+    return parse_expression(text)[1]
+
+
+def parse_expression(text: str) -> tuple[Any, str | None]:
+    """``(tree, None)`` for an expression (inside ``{% %}``) that parses, else ``(None,
+    why not)``, as :func:`check_expression` words it. The tree is the library's, to be
+    read, not changed."""
     lib = _lib()
     try:
-        lib.parse(text)
-    except Exception as exc:  # noqa: BLE001
-        return _syntax_detail(exc)
-    return None
+        return lib.parse(text), None
+    except Exception as exc:  # noqa: BLE001 - the parser raises JException and Python errors
+        return None, _syntax_detail(exc)
 
 
 # -- Compiled expressions -------------------------------------------------------------------

@@ -598,8 +598,11 @@ class _Checker:
         expression = text[2:-2]
         problem = self.jsonata_error(expression)
         if problem is not None:
+            from asl.language.jsonata import abbreviated
+
             self.report(loc, INVALID_JSONATA_EXPRESSION,
-                        f"The JSONata expression '{expression.strip()}' is not valid: {problem}")
+                        f"The JSONata expression '{abbreviated(expression.strip())}' is not "
+                        f"valid: {problem}")
             return
         for name in self.top_level_references(expression):
             # AWS's wording first (as a peer measured it on AWS), then how to write it.
@@ -631,7 +634,8 @@ class _Checker:
             self.report(loc, INVALID_JSONATA_EXPRESSION, message)
 
     def top_level_references(self, expression: str) -> list[str]:
-        """What a parsed expression reads from the top-level context. Cached per run."""
+        """What a parsed expression reads from the top-level context. Cached per run
+        (filled by :meth:`jsonata_error`, which parses each expression once)."""
         found = self._top_level.get(expression)
         if found is None:
             try:
@@ -646,12 +650,13 @@ class _Checker:
         if expression in self._jsonata_errors:
             return self._jsonata_errors[expression]
         # Imported here: only definitions using JSONata pay for the library.
-        from asl.language.jsonata import check_expression
+        from asl.language.jsonata import parse_expression
 
-        try:
-            problem = check_expression(expression)
-        except RecursionError:
-            problem = "the expression is nested too deeply"
+        ast, problem = parse_expression(expression)
+        if ast is not None:
+            # The tree is at hand: read its top-level references now rather than parse
+            # the expression a second time for them (a large one takes seconds).
+            self._top_level[expression] = _top_level_references(expression, ast)
         self._jsonata_errors[expression] = problem
         return problem
 
@@ -808,7 +813,7 @@ def _without_csv_headers(reader):
     return {**reader, "ReaderConfig": {k: v for k, v in config.items() if k != "CSVHeaders"}}
 
 
-def _top_level_references(expression: str) -> list[str]:
+def _top_level_references(expression: str, ast=None) -> list[str]:
     """The names a JSONata expression (that parses) reads from the top-level context, in
     the order written: ``phone`` for ``{% phone %}``, ``$`` for ``{% $.phone %}``, ``$$``.
 
@@ -820,13 +825,14 @@ def _top_level_references(expression: str) -> list[str]:
     and an object constructor's keys are expressions too (``{aaa: 1}`` reads ``aaa``).
     These rules follow measurements against AWS published by a peer emulator (Floci,
     ``JsonataTopLevelReferences``); AWS itself documents only the ``$states`` model.
+    ``ast`` is the expression already parsed, if it is.
     """
     from asl.language.jsonata import _lib
 
     lib = _lib()
     Symbol = lib.Symbol
     names: list[str] = []
-    pending = [lib.parse(expression)]
+    pending = [lib.parse(expression) if ast is None else ast]
     while pending:
         node = pending.pop()
         if isinstance(node, (list, tuple)):

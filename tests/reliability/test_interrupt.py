@@ -9,17 +9,21 @@ import time
 import pytest
 
 HANDLERS = '''
+import sys
 import time
 
 def block(payload):
-    print("started", flush=True)
+    # One write: print() writes the text and the newline separately, and three
+    # branches printing at once interleave them ("startedstarted").
+    sys.stdout.write("started\\n")
+    sys.stdout.flush()
     time.sleep(60)
     return {}
 
 RESOURCES = {"block": block}
 '''
 
-TASK = {"Type": "Task", "Resource": "block", "End": True}
+TASK = {"Type": "Task", "Resource": "arn:aws:lambda:us-east-1:123456789012:function:block", "End": True}
 MACHINES = {
     "task": {"StartAt": "T", "States": {"T": TASK}},
     "parallel": {"StartAt": "P", "States": {"P": {"Type": "Parallel", "End": True, "Branches": [
