@@ -1,14 +1,21 @@
 """Sagas: a list of steps with compensations, generated into an ASL state machine.
 
+    fn = "arn:aws:lambda:us-east-1:123456789012:function:"
     saga = Saga("OrderSaga", [
-        Step("ReserveInventory", "reserve-inventory", compensation="release-inventory"),
-        Step("ChargePayment", "charge-payment", compensation="refund-payment",
+        Step("ReserveInventory", fn + "reserve-inventory", compensation=fn + "release-inventory"),
+        Step("ChargePayment", fn + "charge-payment", compensation=fn + "refund-payment",
              retry=[{"ErrorEquals": ["Gateway.Busy"], "MaxAttempts": 2}]),
-        Group("Fulfil", [[Step("CreateShipment", "create-shipment", compensation="cancel-shipment")],
-                         [Step("IssueInvoice", "issue-invoice", compensation="void-invoice")]]),
-        Step("SendNotification", "send-notification"),
+        Group("Fulfil", [[Step("CreateShipment", fn + "create-shipment",
+                               compensation=fn + "cancel-shipment")],
+                         [Step("IssueInvoice", fn + "issue-invoice",
+                               compensation=fn + "void-invoice")]]),
+        Step("SendNotification", fn + "send-notification"),
     ])
     definition = saga.to_asl()
+
+A step's resource and compensation are Task Resources, written into the machine as they
+are: ARNs, as AWS requires (a resources mapping still answers a Lambda function ARN by
+the function name, ``"reserve-inventory"``).
 
 The generated machine (:meth:`Saga.to_asl`):
 
@@ -29,10 +36,12 @@ A saga can also be read from YAML or JSON (:meth:`Saga.from_file`)::
 
     name: OrderSaga
     steps:
-      - {name: ReserveInventory, resource: reserve-inventory, compensation: release-inventory}
+      - {name: ReserveInventory, resource: "arn:aws:lambda:us-east-1:123456789012:function:reserve-inventory",
+         compensation: "arn:aws:lambda:us-east-1:123456789012:function:release-inventory"}
       - parallel: Fulfil
         branches:
-          - [{name: CreateShipment, resource: create-shipment, compensation: cancel-shipment}]
+          - [{name: CreateShipment, resource: "arn:aws:lambda:us-east-1:123456789012:function:create-shipment",
+              compensation: "arn:aws:lambda:us-east-1:123456789012:function:cancel-shipment"}]
 """
 
 from __future__ import annotations

@@ -42,13 +42,13 @@ SEEDS = [
                                 "P": {"Type": "Parallel", "End": True, "Branches": [
                                     {"StartAt": "B1", "States": {"B1": {"Type": "Pass", "End": True}}},
                                     {"StartAt": "B2", "States": {"B2": {
-                                        "Type": "Task", "Resource": "b2", "End": True}}}]}}},
+                                        "Type": "Task", "Resource": "arn:aws:lambda:us-east-1:123456789012:function:b2", "End": True}}}]}}},
     {"StartAt": "M", "States": {"M": {"Type": "Map", "ItemsPath": "$.items", "MaxConcurrency": 2,
                                       "ItemProcessor": {"StartAt": "I", "States": {"I": {
-                                          "Type": "Task", "Resource": "item", "End": True}}},
+                                          "Type": "Task", "Resource": "arn:aws:lambda:us-east-1:123456789012:function:item", "End": True}}},
                                       "End": True}}},
     {"QueryLanguage": "JSONata", "StartAt": "J", "States": {
-        "J": {"Type": "Task", "Resource": "j", "Arguments": {"n": "{% $states.input.n %}"},
+        "J": {"Type": "Task", "Resource": "arn:aws:lambda:us-east-1:123456789012:function:j", "Arguments": {"n": "{% $states.input.n %}"},
               "Output": "{% $states.result %}", "Assign": {"seen": "{% $states.input %}"},
               "Next": "K"},
         "K": {"Type": "Pass", "Output": "{% $seen %}", "End": True}}},

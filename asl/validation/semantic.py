@@ -12,6 +12,8 @@
   top-level context (``{% phone %}``, ``{% $.x %}``, ``$$``) is AWS's
   UNSUPPORTED_JSONATA_EXPRESSION;
 * ``Assign`` variable names, static timestamps, HeartbeatSeconds < TimeoutSeconds;
+* a Task's ``Resource`` is an ARN (``arn:<partition>:<service>:<region>:<account>:...``),
+  as AWS requires: a bare word such as ``"charge"`` is refused;
 * AWS's three warnings (NO_DOLLAR, NO_PATH, PASS_RESULT_IS_STATIC).
 
 It never raises on a JSON value of the wrong type: whatever it cannot understand it
@@ -106,6 +108,14 @@ _STATES_FIELDS = frozenset({"input", "context", "result", "errorOutput"})
 _INPUT_ONLY = frozenset({"input", "context"})
 _WITH_RESULT = frozenset({"input", "context", "result"})
 _WITH_ERROR_OUTPUT = frozenset({"input", "context", "errorOutput"})
+
+#: What a Task's Resource must look like: an ARN, ``arn:<partition>:<service>:<region>:
+#: <account>:<resource>`` (region and account may be empty, as in ``arn:aws:states:::...``),
+#: in an AWS partition (``aws``, ``aws-cn``, ``aws-us-gov``, ``aws-iso-b``...).
+TASK_RESOURCE_ARN = re.compile(r"arn:aws(?:-[a-z0-9]+)*:[a-z0-9][a-z0-9-]*:[^:\s]*:[^:\s]*:\S+")
+#: An unfilled DefinitionSubstitutions placeholder (``${ChargeArn}``), left as written.
+_PLACEHOLDER = re.compile(r"\$\{[^}]+\}")
+_FUNCTION_NAME = re.compile(r"[A-Za-z0-9_-]{1,64}")
 
 _SCOPE_NOUN = {"machine": "machine", "branch": "branch", "processor": "item processor"}
 _NO_TERMINAL = {
@@ -318,6 +328,7 @@ class _Checker:
             self.check_catchers(state["Catch"], at + "/Catch", language)
         if kind == "Task":
             self.check_timeouts(state, at)
+            self.check_task_resource(state.get("Resource"), at + "/Resource")
         elif kind == "Choice":
             self.check_choice_rules(state.get("Choices"), at + "/Choices", language)
         elif kind == "Wait":
@@ -794,6 +805,24 @@ class _Checker:
             self.report(at + "/HeartbeatSeconds", SCHEMA_VALIDATION_FAILED,
                         f"'HeartbeatSeconds' ({heartbeat}) must be smaller than 'TimeoutSeconds' "
                         f"({timeout})")
+
+    def check_task_resource(self, resource, loc: str) -> None:
+        """A Task's Resource is an ARN; AWS refuses anything else at CreateStateMachine
+        (``SCHEMA_VALIDATION_FAILED: Value is not a valid resource ARN``). A string holding
+        an unfilled ``${Name}`` placeholder is left alone, like every other one."""
+        if not isinstance(resource, str) or TASK_RESOURCE_ARN.fullmatch(resource) or \
+                _PLACEHOLDER.search(resource):
+            return  # the schema pass reports a Resource that is not a string
+        shown = resource if len(resource) <= 80 else resource[:77] + "..."
+        if _FUNCTION_NAME.fullmatch(resource):
+            hint = (f": for a Lambda function, 'arn:aws:lambda:us-east-1:123456789012:function:"
+                    f"{resource}' (a resources mapping may still key it by '{resource}')")
+        else:
+            hint = (", such as 'arn:aws:states:::lambda:invoke' or "
+                    "'arn:aws:lambda:<region>:<account>:function:<name>'")
+        self.report(loc, SCHEMA_VALIDATION_FAILED,
+                    f"Value is not a valid resource ARN: '{shown}'. A Task's Resource is an "
+                    f"ARN{hint}")
 
     def check_timestamp(self, text: str, loc) -> None:
         if not is_timestamp(text):

@@ -91,8 +91,10 @@ def test_check_flags_each_broken_saga(broken):
 def test_saga_prints_asl_that_validates(tmp_path):
     saga = tmp_path / "saga.yaml"
     saga.write_text("name: Payment\nsteps:\n"
-                    "  - name: ChargePayment\n    resource: charge\n    compensation: refund\n"
-                    "  - name: CreateShipment\n    resource: ship\n    compensation: cancel\n")
+                    "  - name: ChargePayment\n    resource: arn:aws:lambda:us-east-1:123456789012:function:charge\n"
+                    "    compensation: arn:aws:lambda:us-east-1:123456789012:function:refund\n"
+                    "  - name: CreateShipment\n    resource: arn:aws:lambda:us-east-1:123456789012:function:ship\n"
+                    "    compensation: arn:aws:lambda:us-east-1:123456789012:function:cancel\n")
     result = invoke("saga", str(saga))
     assert result.exit_code == 0, result.output
     definition = json.loads(result.stdout)

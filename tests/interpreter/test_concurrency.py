@@ -13,8 +13,8 @@ def test_a_failing_branch_stops_the_other_branches():
     """Reference 8, Parallel: if any branch fails, all the others are stopped."""
     definition = {"StartAt": "P", "States": {"P": {"Type": "Parallel", "End": True, "Branches": [
         {"StartAt": "Long", "States": {"Long": {"Type": "Wait", "Seconds": 3600, "Next": "Never"},
-                                       "Never": {"Type": "Task", "Resource": "never", "End": True}}},
-        {"StartAt": "Boom", "States": {"Boom": {"Type": "Task", "Resource": "boom", "End": True}}}]}}}
+                                       "Never": {"Type": "Task", "Resource": "arn:aws:lambda:us-east-1:123456789012:function:never", "End": True}}},
+        {"StartAt": "Boom", "States": {"Boom": {"Type": "Task", "Resource": "arn:aws:lambda:us-east-1:123456789012:function:boom", "End": True}}}]}}}
     never = []
 
     def boom(payload):
@@ -30,8 +30,8 @@ def test_a_failing_branch_stops_the_other_branches():
 
 def test_a_failing_iteration_stops_the_other_iterations():
     definition = {"StartAt": "M", "States": {"M": {"Type": "Map", "End": True,
-        "ItemProcessor": {"StartAt": "Work", "States": {"Work": {"Type": "Task", "Resource": "work", "Next": "After"},
-                                                       "After": {"Type": "Task", "Resource": "after", "End": True}}}}}}
+        "ItemProcessor": {"StartAt": "Work", "States": {"Work": {"Type": "Task", "Resource": "arn:aws:lambda:us-east-1:123456789012:function:work", "Next": "After"},
+                                                       "After": {"Type": "Task", "Resource": "arn:aws:lambda:us-east-1:123456789012:function:after", "End": True}}}}}}
     after = []
 
     def work(item):
@@ -49,7 +49,7 @@ def test_a_failing_iteration_stops_the_other_iterations():
 
 def test_one_machine_runs_many_executions_at_once():
     definition = {"StartAt": "Double", "States": {
-        "Double": {"Type": "Task", "Resource": "double", "ResultPath": "$.doubled", "Next": "Wait"},
+        "Double": {"Type": "Task", "Resource": "arn:aws:lambda:us-east-1:123456789012:function:double", "ResultPath": "$.doubled", "Next": "Wait"},
         "Wait": {"Type": "Wait", "Seconds": 5, "Next": "Name"},
         "Name": {"Type": "Pass", "Parameters": {"n.$": "$.n", "doubled.$": "$.doubled", "name.$": "$$.Execution.Name"}, "End": True}}}
     sm = machine(definition)

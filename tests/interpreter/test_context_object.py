@@ -26,7 +26,7 @@ def context_seen_by_task(definition, input=None, **options):
 
 
 def test_execution_and_state_machine_fields():
-    definition = {"StartAt": "Work", "States": {"Work": {"Type": "Task", "Resource": "capture", "End": True}}}
+    definition = {"StartAt": "Work", "States": {"Work": {"Type": "Task", "Resource": "arn:aws:lambda:us-east-1:123456789012:function:capture", "End": True}}}
     result, [context] = context_seen_by_task(definition, {"order": "o-1"})
     assert result.status == "SUCCEEDED"
     execution = context["Execution"]
@@ -69,7 +69,7 @@ def test_pass_state_context_has_no_retry_count():
 
 
 def test_retry_count_counts_the_retries_of_a_task():
-    definition = {"StartAt": "Work", "States": {"Work": {"Type": "Task", "Resource": "capture", "End": True,
+    definition = {"StartAt": "Work", "States": {"Work": {"Type": "Task", "Resource": "arn:aws:lambda:us-east-1:123456789012:function:capture", "End": True,
                                                           "Retry": [{"ErrorEquals": ["Flaky"], "IntervalSeconds": 1, "MaxAttempts": 3}]}}}
     result, contexts = context_seen_by_task(definition, fail_times=2)
     assert result.status == "SUCCEEDED"
@@ -80,8 +80,8 @@ def test_retry_count_counts_the_retries_of_a_task():
 
 def test_retry_count_resets_on_the_next_state():
     definition = {"StartAt": "A", "States": {
-        "A": {"Type": "Task", "Resource": "capture", "Next": "B", "Retry": [{"ErrorEquals": ["Flaky"], "MaxAttempts": 1}]},
-        "B": {"Type": "Task", "Resource": "capture", "End": True}}}
+        "A": {"Type": "Task", "Resource": "arn:aws:lambda:us-east-1:123456789012:function:capture", "Next": "B", "Retry": [{"ErrorEquals": ["Flaky"], "MaxAttempts": 1}]},
+        "B": {"Type": "Task", "Resource": "arn:aws:lambda:us-east-1:123456789012:function:capture", "End": True}}}
     result, contexts = context_seen_by_task(definition, fail_times=1)
     assert [(c["State"]["Name"], c["State"]["RetryCount"]) for c in contexts] == [("A", 0), ("A", 1), ("B", 0)]
 

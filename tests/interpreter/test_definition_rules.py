@@ -9,7 +9,7 @@ from .support import run
 
 
 def catching(*catchers) -> dict:
-    states = {"T": {"Type": "Task", "Resource": "t", "End": True, "Catch": list(catchers)},
+    states = {"T": {"Type": "Task", "Resource": "arn:aws:lambda:us-east-1:123456789012:function:t", "End": True, "Catch": list(catchers)},
               "H": {"Type": "Pass", "End": True}}
     return {"StartAt": "T", "States": states}
 
@@ -17,7 +17,7 @@ def catching(*catchers) -> dict:
 @pytest.mark.parametrize("definition", [
     catching({"ErrorEquals": ["States.ALL"], "Next": "H"}, {"ErrorEquals": ["Other"], "Next": "H"}),
     catching({"ErrorEquals": ["States.ALL", "Other"], "Next": "H"}),
-    {"StartAt": "T", "States": {"T": {"Type": "Task", "Resource": "t", "End": True,
+    {"StartAt": "T", "States": {"T": {"Type": "Task", "Resource": "arn:aws:lambda:us-east-1:123456789012:function:t", "End": True,
                                       "Retry": [{"ErrorEquals": ["States.ALL"]}, {"ErrorEquals": ["Other"]}]}}},
 ], ids=["catcher-not-last", "catcher-not-alone", "retrier-not-last"])
 def test_states_all_must_be_alone_and_last(definition):

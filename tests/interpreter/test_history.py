@@ -211,7 +211,7 @@ def test_parallel_failure_events():
 def test_parallel_retry_starts_the_branches_again():
     definition = {"StartAt": "P", "States": {"P": {"Type": "Parallel", "End": True,
                                                    "Retry": [{"ErrorEquals": ["E"], "MaxAttempts": 1}],
-                                                   "Branches": [{"StartAt": "A", "States": {"A": {"Type": "Task", "Resource": "a", "End": True}}}]}}}
+                                                   "Branches": [{"StartAt": "A", "States": {"A": {"Type": "Task", "Resource": "arn:aws:lambda:us-east-1:123456789012:function:a", "End": True}}}]}}}
     result, _, _ = run(definition, {}, {"a": [{"raise": ["E", ""]}, {"return": 1}]})
     types = event_types(result)
     assert types.count("ParallelStateEntered") == 1
@@ -235,7 +235,7 @@ def test_map_events():
 
 def test_map_events_with_threads_keep_one_start_and_end_per_index():
     definition = {"StartAt": "M", "States": {"M": {"Type": "Map", "End": True,
-                                                   "ItemProcessor": {"StartAt": "T", "States": {"T": {"Type": "Task", "Resource": "t", "End": True}}}}}}
+                                                   "ItemProcessor": {"StartAt": "T", "States": {"T": {"Type": "Task", "Resource": "arn:aws:lambda:us-east-1:123456789012:function:t", "End": True}}}}}}
     result, _, _ = run(definition, list(range(6)), {"t": [{"echo": True}]})
     assert_well_formed(result.history)
     started = sorted(details(e)["index"] for e in result.history if e["type"] == "MapIterationStarted")
@@ -295,7 +295,7 @@ def test_assigned_variables_are_json_text():
 @pytest.mark.parametrize("definition, input, tasks", [
     ({"StartAt": "P", "States": {"P": {"Type": "Pass", "End": True}}}, {}, None),
     ({"StartAt": "F", "States": {"F": {"Type": "Fail"}}}, {}, None),
-    ({"StartAt": "T", "States": {"T": {"Type": "Task", "Resource": "t", "End": True, "Retry": [{"ErrorEquals": ["States.ALL"]}]}}},
+    ({"StartAt": "T", "States": {"T": {"Type": "Task", "Resource": "arn:aws:lambda:us-east-1:123456789012:function:t", "End": True, "Retry": [{"ErrorEquals": ["States.ALL"]}]}}},
      {}, {"t": [{"raise": ["E", ""]}]}),
 ])
 def test_the_execution_end_event_is_last(definition, input, tasks):

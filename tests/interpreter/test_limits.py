@@ -14,29 +14,29 @@ DATA_LIMIT_CAUSE_END = "' returned a result with a size exceeding the maximum nu
 
 
 def test_task_result_over_256_kib_is_data_limit_exceeded():
-    result, _, _ = run(single({"Type": "Task", "Resource": "big"}, name="T"), {}, {"big": [{"big": LIMIT + 10}]})
+    result, _, _ = run(single({"Type": "Task", "Resource": "arn:aws:lambda:us-east-1:123456789012:function:big"}, name="T"), {}, {"big": [{"big": LIMIT + 10}]})
     assert (result.status, result.error) == ("FAILED", "States.DataLimitExceeded")
     assert result.cause.startswith("The state/task '")
     assert result.cause.endswith(DATA_LIMIT_CAUSE_END)
 
 
 def test_result_just_under_the_limit_passes():
-    result, _, _ = run(single({"Type": "Task", "Resource": "big"}, name="T"), {}, {"big": [{"big": LIMIT - 100}]})
+    result, _, _ = run(single({"Type": "Task", "Resource": "arn:aws:lambda:us-east-1:123456789012:function:big"}, name="T"), {}, {"big": [{"big": LIMIT - 100}]})
     assert result.status == "SUCCEEDED"
     assert len(result.output) == LIMIT - 100
 
 
 def test_limit_counts_utf8_bytes_not_characters():
     # 100,000 three-byte characters: 300,000 bytes of UTF-8
-    result, _, _ = run(single({"Type": "Task", "Resource": "big"}, name="T"), {}, {"big": [{"return": "€" * 100_000}]})
+    result, _, _ = run(single({"Type": "Task", "Resource": "arn:aws:lambda:us-east-1:123456789012:function:big"}, name="T"), {}, {"big": [{"return": "€" * 100_000}]})
     assert result.error == "States.DataLimitExceeded"
 
 
 def test_state_output_over_the_limit_is_data_limit_exceeded():
     """Reference 4: state output must be <= 256 KiB: two 150 KB halves merged by ResultPath."""
     definition = {"StartAt": "A", "States": {
-        "A": {"Type": "Task", "Resource": "half", "ResultPath": "$.one", "Next": "B"},
-        "B": {"Type": "Task", "Resource": "half", "ResultPath": "$.two", "End": True}}}
+        "A": {"Type": "Task", "Resource": "arn:aws:lambda:us-east-1:123456789012:function:half", "ResultPath": "$.one", "Next": "B"},
+        "B": {"Type": "Task", "Resource": "arn:aws:lambda:us-east-1:123456789012:function:half", "ResultPath": "$.two", "End": True}}}
     result, _, _ = run(definition, {}, {"half": [{"big": 150_000}]})
     assert (result.status, result.error) == ("FAILED", "States.DataLimitExceeded")
     assert result.states == ["A", "B"]
@@ -58,7 +58,7 @@ def test_machine_timeout_seconds_times_the_execution_out():
 
 
 def test_machine_timeout_during_retries():
-    definition = {"TimeoutSeconds": 5, "StartAt": "T", "States": {"T": {"Type": "Task", "Resource": "t", "End": True,
+    definition = {"TimeoutSeconds": 5, "StartAt": "T", "States": {"T": {"Type": "Task", "Resource": "arn:aws:lambda:us-east-1:123456789012:function:t", "End": True,
                   "Retry": [{"ErrorEquals": ["States.ALL"], "IntervalSeconds": 2, "MaxAttempts": 10}]}}}
     result, scripts, _ = run(definition, {}, {"t": [{"raise": ["E", ""]}]})
     assert result.status == "TIMED_OUT"
@@ -67,7 +67,7 @@ def test_machine_timeout_during_retries():
 
 def test_machine_timeout_is_not_caught_by_a_task_catcher():
     definition = {"TimeoutSeconds": 5, "StartAt": "T", "States": {
-        "T": {"Type": "Task", "Resource": "t", "End": True, "Catch": [{"ErrorEquals": ["States.ALL"], "Next": "H"}]},
+        "T": {"Type": "Task", "Resource": "arn:aws:lambda:us-east-1:123456789012:function:t", "End": True, "Catch": [{"ErrorEquals": ["States.ALL"], "Next": "H"}]},
         "H": {"Type": "Pass", "End": True}}}
     result, _, _ = run(definition, {}, {"t": [{"sleep": 60, "return": 1}]})
     assert result.status == "TIMED_OUT"

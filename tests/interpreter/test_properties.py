@@ -28,7 +28,7 @@ outcomes = st.one_of(
 )
 
 RESOURCES = ["arn:aws:lambda:us-east-1:123456789012:function:fn", "arn:aws:states:::lambda:invoke",
-             "arn:aws:states:::dynamodb:putItem", "fn"]
+             "arn:aws:states:::dynamodb:putItem", "arn:aws:states:us-east-1:123456789012:activity:fn"]
 
 
 def behave(outcome):
@@ -90,7 +90,7 @@ def test_a_task_is_called_at_most_max_attempts_plus_one_times(max_attempts, fail
             raise asl.TaskFailed("Flaky", str(len(calls)))
         return "ok"
 
-    sm = task_machine("flaky", Retry=[{"ErrorEquals": ["Flaky"], "MaxAttempts": max_attempts,
+    sm = task_machine("arn:aws:lambda:us-east-1:123456789012:function:flaky", Retry=[{"ErrorEquals": ["Flaky"], "MaxAttempts": max_attempts,
                                        "IntervalSeconds": interval, "BackoffRate": backoff}])
     clock = asl.VirtualClock(start=T0)
     result = sm.execute({}, resources={"flaky": flaky}, clock=clock)
@@ -141,7 +141,7 @@ def test_parallel_output_order_is_branches_order_whatever_the_timings(delays):
             return {"branch": index, "delay": delay}
         return branch
 
-    branches = [{"StartAt": f"B{i}", "States": {f"B{i}": {"Type": "Task", "Resource": f"b{i}", "End": True}}}
+    branches = [{"StartAt": f"B{i}", "States": {f"B{i}": {"Type": "Task", "Resource": f"arn:aws:lambda:us-east-1:123456789012:function:b{i}", "End": True}}}
                 for i in range(len(delays))]
     sm = machine({"StartAt": "P", "States": {"P": {"Type": "Parallel", "Branches": branches, "End": True}}})
     result = sm.execute({}, resources={f"b{i}": make(i, d) for i, d in enumerate(delays)})
@@ -159,7 +159,7 @@ def test_map_output_order_is_item_order(items, max_concurrency):
 
     sm = machine({"StartAt": "M", "States": {"M": {"Type": "Map", "End": True, "MaxConcurrency": max_concurrency,
                   "ItemSelector": {"v.$": "$$.Map.Item.Value"},
-                  "ItemProcessor": {"StartAt": "W", "States": {"W": {"Type": "Task", "Resource": "work", "End": True}}}}}})
+                  "ItemProcessor": {"StartAt": "W", "States": {"W": {"Type": "Task", "Resource": "arn:aws:lambda:us-east-1:123456789012:function:work", "End": True}}}}}})
     result = sm.execute(items, resources={"work": work})
     assert result.status == "SUCCEEDED"
     assert result.output == [{"item": {"v": item}} for item in items]

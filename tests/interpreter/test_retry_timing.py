@@ -9,7 +9,7 @@ import asl
 
 from .support import T0, machine, run
 
-FLAKY = {"StartAt": "T", "States": {"T": {"Type": "Task", "Resource": "t", "End": True, "Retry": [
+FLAKY = {"StartAt": "T", "States": {"T": {"Type": "Task", "Resource": "arn:aws:lambda:us-east-1:123456789012:function:t", "End": True, "Retry": [
     {"ErrorEquals": ["States.ALL"], "IntervalSeconds": 2, "BackoffRate": 3, "MaxAttempts": 5, "JitterStrategy": "FULL"}]}}}
 NOMINAL = [2, 6, 18, 54, 162]
 
@@ -41,7 +41,7 @@ def test_full_jitter_is_actually_random():
 
 
 def test_jitter_applies_after_max_delay_seconds():
-    definition = {"StartAt": "T", "States": {"T": {"Type": "Task", "Resource": "t", "End": True, "Retry": [
+    definition = {"StartAt": "T", "States": {"T": {"Type": "Task", "Resource": "arn:aws:lambda:us-east-1:123456789012:function:t", "End": True, "Retry": [
         {"ErrorEquals": ["States.ALL"], "IntervalSeconds": 10, "BackoffRate": 10, "MaxAttempts": 3,
          "MaxDelaySeconds": 15, "JitterStrategy": "FULL"}]}}}
     result, _, clock = run(definition, {}, {"t": [{"raise": ["E", ""]}]}, seed=5)
@@ -51,7 +51,7 @@ def test_jitter_applies_after_max_delay_seconds():
 
 
 def test_jitter_none_is_exact():
-    definition = {"StartAt": "T", "States": {"T": {"Type": "Task", "Resource": "t", "End": True, "Retry": [
+    definition = {"StartAt": "T", "States": {"T": {"Type": "Task", "Resource": "arn:aws:lambda:us-east-1:123456789012:function:t", "End": True, "Retry": [
         {"ErrorEquals": ["States.ALL"], "IntervalSeconds": 2, "BackoffRate": 3, "MaxAttempts": 3, "JitterStrategy": "NONE"}]}}}
     _, _, clock = run(definition, {}, {"t": [{"raise": ["E", ""]}]})
     assert clock.schedule == [("T", "Retry", 2), ("T", "Retry", 6), ("T", "Retry", 18)]
@@ -83,8 +83,8 @@ def test_parallel_retry_reruns_every_branch(concurrency):
 
     definition = {"StartAt": "P", "States": {"P": {"Type": "Parallel", "End": True,
         "Retry": [{"ErrorEquals": ["Flaky"], "MaxAttempts": 1, "IntervalSeconds": 4}],
-        "Branches": [{"StartAt": "A", "States": {"A": {"Type": "Task", "Resource": "a", "End": True}}},
-                     {"StartAt": "B", "States": {"B": {"Type": "Task", "Resource": "b", "End": True}}}]}}}
+        "Branches": [{"StartAt": "A", "States": {"A": {"Type": "Task", "Resource": "arn:aws:lambda:us-east-1:123456789012:function:a", "End": True}}},
+                     {"StartAt": "B", "States": {"B": {"Type": "Task", "Resource": "arn:aws:lambda:us-east-1:123456789012:function:b", "End": True}}}]}}}
     clock = asl.VirtualClock(start=T0)
     result = machine(definition).execute({}, resources={"a": a, "b": b}, clock=clock, concurrency=concurrency)
     assert (result.status, result.output) == ("SUCCEEDED", ["a", "b"])

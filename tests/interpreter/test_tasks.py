@@ -16,7 +16,9 @@ import asl
 
 from .support import ACCOUNT, EXECUTION_ARN, REGION, T0, machine, single
 
-LAMBDA_ARN = f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:saga-charge"
+FUNCTION = f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:"   # + name: resolved by the name
+LAMBDA_ARN = FUNCTION + "saga-charge"
+ACTIVITY_ARN = f"arn:aws:states:{REGION}:{ACCOUNT}:activity:saga-charge"
 INVOKE = "arn:aws:states:::lambda:invoke"
 
 
@@ -84,7 +86,7 @@ def test_non_lambda_exception_cause_is_the_message():
     assert (result.error, result.cause) == ("PaymentDeclined", "card declined")
 
 
-@pytest.mark.parametrize("resource", [LAMBDA_ARN, "saga-charge"])
+@pytest.mark.parametrize("resource", [LAMBDA_ARN, ACTIVITY_ARN], ids=["lambda", "activity"])
 def test_task_failed_keeps_exact_error_and_cause(resource):
     def handler(payload):
         raise asl.TaskFailed("PaymentDeclined", "card declined")
@@ -161,8 +163,8 @@ def test_async_callables_are_awaited():
         raise asl.TaskFailed("PaymentDeclined", context.context["State"]["Name"])
 
     definition = {"StartAt": "Reserve", "States": {
-        "Reserve": {"Type": "Task", "Resource": "reserve", "ResultPath": "$.r", "Next": "Charge"},
-        "Charge": {"Type": "Task", "Resource": "charge", "End": True}}}
+        "Reserve": {"Type": "Task", "Resource": "arn:aws:lambda:us-east-1:123456789012:function:reserve", "ResultPath": "$.r", "Next": "Charge"},
+        "Charge": {"Type": "Task", "Resource": "arn:aws:lambda:us-east-1:123456789012:function:charge", "End": True}}}
     result = execute(definition, {"sku": 42}, resources={"reserve": reserve, "charge": charge})
     assert (result.error, result.cause) == ("PaymentDeclined", "Charge")
 
@@ -184,7 +186,7 @@ def test_context_argument_gives_the_context_object():
         context.heartbeat()          # harmless outside a callback task
         return "ok"
 
-    result = execute(task("work"), {"in": 1}, resources={"work": handler})
+    result = execute(task(FUNCTION + "work"), {"in": 1}, resources={"work": handler})
     assert result.output == "ok"
     assert seen["token"] is None
     assert seen["context"]["State"]["Name"] == "T"
@@ -204,8 +206,8 @@ def test_callable_objects_and_one_argument_functions():
 
     counter = Counter()
     definition = {"StartAt": "A", "States": {
-        "A": {"Type": "Task", "Resource": "count", "ResultPath": "$.a", "Next": "B"},
-        "B": {"Type": "Task", "Resource": "count", "ResultPath": "$.b", "End": True}}}
+        "A": {"Type": "Task", "Resource": "arn:aws:lambda:us-east-1:123456789012:function:count", "ResultPath": "$.a", "Next": "B"},
+        "B": {"Type": "Task", "Resource": "arn:aws:lambda:us-east-1:123456789012:function:count", "ResultPath": "$.b", "End": True}}}
     assert execute(definition, {}, resources={"count": counter}).output == {"a": 1, "b": 2}
 
 
@@ -215,7 +217,7 @@ def test_callable_gets_its_own_copy_of_the_input():
         payload.clear()
         return None
 
-    definition = task("vandal", ResultPath=None)
+    definition = task(FUNCTION + "vandal", ResultPath=None)
     result = execute(definition, {"order": {"total": 5}}, resources={"vandal": vandal})
     assert result.output == {"order": {"total": 5}}
 
@@ -227,7 +229,7 @@ def test_returned_value_is_copied():
         return shared
 
     definition = {"StartAt": "A", "States": {
-        "A": {"Type": "Task", "Resource": "give", "Next": "B"},
+        "A": {"Type": "Task", "Resource": "arn:aws:lambda:us-east-1:123456789012:function:give", "Next": "B"},
         "B": {"Type": "Pass", "Result": 2, "ResultPath": "$.n", "End": True}}}
     result = execute(definition, {}, resources={"give": give})
     assert result.output == {"n": 2}
@@ -244,7 +246,7 @@ def test_timeout_seconds_with_a_really_hanging_callable():
         return "too late"
 
     started = time.monotonic()
-    result = machine(task("hang", TimeoutSeconds=1)).execute({}, resources={"hang": hang})
+    result = machine(task(FUNCTION + "hang", TimeoutSeconds=1)).execute({}, resources={"hang": hang})
     elapsed = time.monotonic() - started
     assert (result.status, result.error) == ("FAILED", "States.Timeout")
     assert elapsed < 2.5
@@ -257,7 +259,7 @@ def test_timeout_seconds_under_virtual_clock_with_context_sleep():
         context.sleep(100)
         return "too late"
 
-    result = execute(task("slow", TimeoutSeconds=30), resources={"slow": slow}, clock=clock)
+    result = execute(task(FUNCTION + "slow", TimeoutSeconds=30), resources={"slow": slow}, clock=clock)
     assert (result.status, result.error, result.cause) == ("FAILED", "States.Timeout", "")
     assert result.stop_time - result.start_time == 30
 
@@ -271,7 +273,7 @@ def test_timeout_under_virtual_clock_is_retried_and_caught():
         return "late"
 
     definition = {"StartAt": "T", "States": {
-        "T": {"Type": "Task", "Resource": "slow", "TimeoutSeconds": 5, "End": True,
+        "T": {"Type": "Task", "Resource": "arn:aws:lambda:us-east-1:123456789012:function:slow", "TimeoutSeconds": 5, "End": True,
               "Retry": [{"ErrorEquals": ["States.Timeout"], "MaxAttempts": 2, "IntervalSeconds": 1}],
               "Catch": [{"ErrorEquals": ["States.Timeout"], "Next": "Late"}]},
         "Late": {"Type": "Pass", "End": True}}}

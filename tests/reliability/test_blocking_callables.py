@@ -24,7 +24,9 @@ def _blocker(seconds=BLOCK):
 
 
 def _task(resource="block", **fields):
-    return {"Type": "Task", "Resource": resource, **fields}
+    """A Task on the Lambda function ``resource``, which the resources key ``resource`` answers."""
+    return {"Type": "Task", "Resource": f"arn:aws:lambda:us-east-1:123456789012:function:{resource}",
+            **fields}
 
 
 def _machine(states, start="T", **top):

@@ -50,7 +50,7 @@ def test_the_evaluation_bound_fails_the_state(monkeypatch, expression):
 def test_the_bound_is_catchable_like_any_query_error(monkeypatch):
     monkeypatch.setattr(jsonata_module, "MAX_EVALUATION_SECONDS", 0.3)
     machine = asl.StateMachine({"QueryLanguage": "JSONata", "StartAt": "A", "States": {
-        "A": {"Type": "Task", "Resource": "work", "Arguments": ENDLESS, "End": True, "Catch": [
+        "A": {"Type": "Task", "Resource": "arn:aws:lambda:us-east-1:123456789012:function:work", "Arguments": ENDLESS, "End": True, "Catch": [
             {"ErrorEquals": ["States.QueryEvaluationError"], "Next": "Caught"}]},
         "Caught": {"Type": "Pass", "Output": "caught", "End": True}}})
     assert machine.execute({}, {"work": lambda payload: payload}).output == "caught"

@@ -50,7 +50,7 @@ def test_api_input_that_json_cannot_carry_is_refused_before_the_run(value):
 @pytest.mark.parametrize("value", [float("nan"), float("-inf"), "a\ud800b"])
 def test_a_callable_result_json_cannot_carry_fails_the_task(value):
     machine = asl.StateMachine({"StartAt": "T", "States": {
-        "T": {"Type": "Task", "Resource": "r", "End": True}}})
+        "T": {"Type": "Task", "Resource": "arn:aws:lambda:us-east-1:123456789012:function:r", "End": True}}})
     result = machine.execute({}, {"r": lambda payload: {"v": value}})
     assert (result.status, result.error) == ("FAILED", "Runtime.MarshalError")
     assert "internal error" not in result.cause
@@ -219,6 +219,6 @@ def test_a_raising_listener_is_reported_as_such():
 
 def test_a_non_callable_resource_is_refused_before_the_run_with_the_state_named():
     machine = asl.StateMachine({"StartAt": "Charge", "States": {
-        "Charge": {"Type": "Task", "Resource": "charge", "End": True}}})
+        "Charge": {"Type": "Task", "Resource": "arn:aws:lambda:us-east-1:123456789012:function:charge", "End": True}}})
     with pytest.raises((TypeError, asl.MissingResourceError), match="Charge"):
         machine.execute({}, {"charge": "not a function"})

@@ -152,7 +152,7 @@ def test_callable_failure_is_the_task_error():
     def decline(event):
         raise TaskFailed("PaymentDeclined", "card declined")
 
-    result = run_test_state({"Type": "Task", "Resource": "charge", "End": True}, {},
+    result = run_test_state({"Type": "Task", "Resource": "arn:aws:lambda:us-east-1:123456789012:function:charge", "End": True}, {},
                             resources={"charge": decline})
     assert (result.status, result.error, result.cause) == (
         "FAILED", "PaymentDeclined", "card declined")
@@ -172,7 +172,7 @@ def test_lambda_invoke_callable_result_is_wrapped_as_aws_wraps_it():
 
 def test_unmocked_task_without_a_callable_is_refused():
     with pytest.raises(MissingResourceError):
-        run_test_state({"Type": "Task", "Resource": "nowhere", "End": True}, {})
+        run_test_state({"Type": "Task", "Resource": "arn:aws:lambda:us-east-1:123456789012:function:nowhere", "End": True}, {})
 
 
 def test_wait_for_task_token_mock_is_the_token_answer():
@@ -226,7 +226,7 @@ def test_exhausted_retrier_fails_with_its_index():
 
 
 def test_retry_picks_the_first_matching_retrier_and_caps_the_delay():
-    state = {"Type": "Task", "Resource": "work", "End": True,
+    state = {"Type": "Task", "Resource": "arn:aws:lambda:us-east-1:123456789012:function:work", "End": True,
              "Retry": [{"ErrorEquals": ["Other"]},
                        {"ErrorEquals": ["States.ALL"], "IntervalSeconds": 10,
                         "BackoffRate": 3, "MaxAttempts": 9, "MaxDelaySeconds": 60}]}
@@ -244,7 +244,7 @@ def test_fast_forwarded_retries_never_call_the_callable_again():
         calls.append(event)
         raise TaskFailed("Flaky", "try later")
 
-    state = {"Type": "Task", "Resource": "flaky", "End": True,
+    state = {"Type": "Task", "Resource": "arn:aws:lambda:us-east-1:123456789012:function:flaky", "End": True,
              "Retry": [{"ErrorEquals": ["Flaky"], "MaxAttempts": 3}]}
     result = run_test_state(state, {"x": 1}, resources={"flaky": flaky},
                             state_configuration={"retrierRetryCount": 2})
@@ -256,7 +256,7 @@ def test_fast_forwarded_retries_never_call_the_callable_again():
 
 
 def test_retry_count_is_visible_in_the_context_object():
-    state = {"Type": "Task", "Resource": "count", "ResultPath": "$.retries", "End": True,
+    state = {"Type": "Task", "Resource": "arn:aws:lambda:us-east-1:123456789012:function:count", "ResultPath": "$.retries", "End": True,
              "Parameters": {"n.$": "$$.State.RetryCount"},
              "Retry": [{"ErrorEquals": ["States.ALL"], "MaxAttempts": 3}]}
     result = run_test_state(state, {}, resources={"count": lambda e: e["n"]})
@@ -299,7 +299,7 @@ def test_second_catcher_and_states_context_in_its_output():
 
 
 def test_jsonpath_catcher_places_the_error_output_with_its_result_path():
-    state = {"Type": "Task", "Resource": "work", "Next": "Done",
+    state = {"Type": "Task", "Resource": "arn:aws:lambda:us-east-1:123456789012:function:work", "Next": "Done",
              "Retry": [{"ErrorEquals": ["Boom"], "MaxAttempts": 1}],
              "Catch": [{"ErrorEquals": ["Boom"], "ResultPath": "$.error", "Next": "Recover"}]}
     result = run_test_state(state, {"order": 1}, inspection_level="DEBUG",
@@ -311,7 +311,7 @@ def test_jsonpath_catcher_places_the_error_output_with_its_result_path():
 
 
 def test_runtime_errors_are_never_retried_nor_caught():
-    state = {"Type": "Task", "Resource": "work", "End": True, "ResultPath": "$.a.b",
+    state = {"Type": "Task", "Resource": "arn:aws:lambda:us-east-1:123456789012:function:work", "End": True, "ResultPath": "$.a.b",
              "Retry": [{"ErrorEquals": ["States.ALL"]}],
              "Catch": [{"ErrorEquals": ["States.ALL"], "Next": "Recover"}]}
     result = run_test_state(state, {"a": 5}, mock={"result": "1"})
@@ -484,7 +484,7 @@ def test_context_is_refused_where_aws_refuses_it():
     with pytest.raises(ValidationError):
         run_test_state({"Type": "Pass", "End": True}, {}, context=CONTEXT)
     with pytest.raises(ValidationError, match="Map"):
-        run_test_state({"Type": "Task", "Resource": "r", "End": True}, {},
+        run_test_state({"Type": "Task", "Resource": "arn:aws:lambda:us-east-1:123456789012:function:r", "End": True}, {},
                        context={"Map": {}}, mock={"result": "{}"})
 
 
@@ -596,7 +596,7 @@ def test_parallel_and_map_need_a_mock_and_the_right_shape():
 MAP = {"Type": "Map", "ItemsPath": "$.Values", "ToleratedFailureCount": 1, "End": True,
        "ItemSelector": {"v.$": "$$.Map.Item.Value"},
        "ItemProcessor": {"StartAt": "Work", "States": {
-           "Work": {"Type": "Task", "Resource": "work", "End": True}}}}
+           "Work": {"Type": "Task", "Resource": "arn:aws:lambda:us-east-1:123456789012:function:work", "End": True}}}}
 
 
 def test_map_mock_result_and_inspection():
@@ -695,7 +695,7 @@ def test_mock_only_for_task_map_parallel(kind, state):
 
 
 def test_mock_shape_is_checked():
-    task = {"Type": "Task", "Resource": "r", "End": True}
+    task = {"Type": "Task", "Resource": "arn:aws:lambda:us-east-1:123456789012:function:r", "End": True}
     with pytest.raises(ValidationError, match=r"only one of the following fields"):
         run_test_state(task, {}, mock={"result": "{}", **MOCK_ERROR})
     with pytest.raises(ValidationError, match="valid JSON"):
@@ -736,7 +736,7 @@ def test_definition_as_json_text_and_default_input():
 
 def test_one_engine_test_state_agrees_with_an_execution():
     """The same state, run by an execution and by TestState, gives the same output."""
-    state = {"Type": "Task", "Resource": "add", "InputPath": "$.numbers",
+    state = {"Type": "Task", "Resource": "arn:aws:lambda:us-east-1:123456789012:function:add", "InputPath": "$.numbers",
              "ResultSelector": {"sum.$": "$.total"}, "ResultPath": "$.result",
              "OutputPath": "$.result", "End": True}
     add = {"add": lambda numbers: {"total": sum(numbers)}}

@@ -9,22 +9,25 @@ from asl.analysis import declared_compensations, findings
 from asl.saga import Group, Saga, SagaError, Step
 from asl.testing import Fault, FaultPlan, Ledger, assert_compensated, run_with_faults
 
+FN = "arn:aws:lambda:us-east-1:123456789012:function:"   # + name: the resources key is the name
+
 ORDER = Saga("Order", [
-    Step("Reserve", "reserve", compensation="release"),
-    Step("Charge", "charge", compensation="refund",
+    Step("Reserve", FN + "reserve", compensation=FN + "release"),
+    Step("Charge", FN + "charge", compensation=FN + "refund",
          retry=[{"ErrorEquals": ["Gateway.Busy"], "MaxAttempts": 2}]),
-    Step("Notify", "notify"),
+    Step("Notify", FN + "notify"),
 ])
 
 YAML = """
 name: Order
 steps:
-  - {name: Reserve, resource: reserve, compensation: release}
+  - {name: Reserve, resource: "arn:aws:lambda:us-east-1:123456789012:function:reserve",
+     compensation: "arn:aws:lambda:us-east-1:123456789012:function:release"}
   - name: Charge
-    resource: charge
-    compensation: refund
+    resource: arn:aws:lambda:us-east-1:123456789012:function:charge
+    compensation: arn:aws:lambda:us-east-1:123456789012:function:refund
     retry: [{ErrorEquals: [Gateway.Busy], MaxAttempts: 2}]
-  - {name: Notify, resource: notify}
+  - {name: Notify, resource: "arn:aws:lambda:us-east-1:123456789012:function:notify"}
 """
 
 
@@ -48,11 +51,11 @@ def test_the_generated_machine_chains_compensations_in_reverse_into_a_fail_state
 
 @pytest.mark.parametrize("saga", [
     ORDER,
-    Saga("Grouped", [Step("A", "a", compensation="undo-a"),
-                     Group("Both", [Step("B", "b", compensation="undo-b"),
-                                    [Step("C", "c", compensation="undo-c"), Step("D", "d")]]),
-                     Step("E", "e", compensation="undo-e"), Step("F", "f")]),
-    Saga("Plain", [Step("only step", "x")]),
+    Saga("Grouped", [Step("A", FN + "a", compensation=FN + "undo-a"),
+                     Group("Both", [Step("B", FN + "b", compensation=FN + "undo-b"),
+                                    [Step("C", FN + "c", compensation=FN + "undo-c"), Step("D", FN + "d")]]),
+                     Step("E", FN + "e", compensation=FN + "undo-e"), Step("F", FN + "f")]),
+    Saga("Plain", [Step("only step", FN + "x")]),
 ])
 def test_generated_machines_are_valid_and_the_analysis_finds_nothing(saga):
     definition = saga.to_asl()
@@ -63,10 +66,10 @@ def test_generated_machines_are_valid_and_the_analysis_finds_nothing(saga):
 
 
 def test_a_group_catches_into_its_own_compensations_first():
-    saga = Saga("Grouped", [Step("A", "a", compensation="undo-a"),
-                            Group("Both", [Step("B", "b", compensation="undo-b"),
-                                           Step("C", "c", compensation="undo-c")]),
-                            Step("D", "d")])
+    saga = Saga("Grouped", [Step("A", FN + "a", compensation=FN + "undo-a"),
+                            Group("Both", [Step("B", FN + "b", compensation=FN + "undo-b"),
+                                           Step("C", FN + "c", compensation=FN + "undo-c")]),
+                            Step("D", FN + "d")])
     states = saga.to_asl()["States"]
     assert states["Both"]["Type"] == "Parallel"
     assert [b["StartAt"] for b in states["Both"]["Branches"]] == ["B", "C"]
@@ -87,8 +90,8 @@ def test_from_yaml_and_json_files_equal_the_python_saga(tmp_path):
 
 def test_from_dict_reads_groups_and_options():
     saga = Saga.from_dict({"name": "S", "fail_error": "Undone", "steps": [
-        {"name": "A", "resource": "a", "compensation": "undo-a"},
-        {"parallel": "G", "branches": [[{"name": "B", "resource": "b"}], {"name": "C", "resource": "c"}]}]})
+        {"name": "A", "resource": FN + "a", "compensation": FN + "undo-a"},
+        {"parallel": "G", "branches": [[{"name": "B", "resource": FN + "b"}], {"name": "C", "resource": FN + "c"}]}]})
     definition = saga.to_asl()
     assert definition["States"]["SagaFailed"]["Error"] == "Undone"
     assert [b["StartAt"] for b in definition["States"]["G"]["Branches"]] == ["B", "C"]

@@ -97,14 +97,16 @@ def test_the_property_catches_each_broken_saga(order_saga, name):
 
 # -- a generated saga ----------------------------------------------------------------------
 
+FN = "arn:aws:lambda:us-east-1:123456789012:function:"   # + name: the resources key is the name
+
 SAGA = Saga("Checkout", [
-    Step("ReserveInventory", "reserve", compensation="release"),
-    Step("ChargePayment", "charge", compensation="refund", timeout_seconds=10,
+    Step("ReserveInventory", FN + "reserve", compensation=FN + "release"),
+    Step("ChargePayment", FN + "charge", compensation=FN + "refund", timeout_seconds=10,
          retry=[{"ErrorEquals": ["Gateway.Busy"], "IntervalSeconds": 2, "MaxAttempts": 2}]),
-    Group("Fulfil", [[Step("CreateShipment", "ship", compensation="cancel-shipment")],
-                     [Step("IssueInvoice", "invoice", compensation="void-invoice"),
-                      Step("EmailInvoice", "email")]]),
-    Step("SendNotification", "notify"),
+    Group("Fulfil", [[Step("CreateShipment", FN + "ship", compensation=FN + "cancel-shipment")],
+                     [Step("IssueInvoice", FN + "invoice", compensation=FN + "void-invoice"),
+                      Step("EmailInvoice", FN + "email")]]),
+    Step("SendNotification", FN + "notify"),
 ])
 
 

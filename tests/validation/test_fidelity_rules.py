@@ -9,13 +9,21 @@ decide whether a definition loads, also a run: ``StateMachine(definition).execut
 * ``Version`` is "1.0"; state names are 1 to 80 characters; ItemReader.Resource is one
   AWS supports; a JSONata expression may not read the top-level context
   (UNSUPPORTED_JSONATA_EXPRESSION).
+* A Task's Resource is an ARN: a bare word (``"charge"``) is SCHEMA_VALIDATION_FAILED,
+  "Value is not a valid resource ARN", as AWS answers; the resources key ``"charge"`` still
+  answers ``arn:aws:lambda:...:function:charge``.
 """
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import pytest
+from click.testing import CliRunner
 
 import asl
+from asl.cli import main
 from asl.validation import ValidationError, is_valid, validate
 from asl.validation.diagnostics import (
     ERROR,
@@ -388,3 +396,132 @@ def test_strings_aws_does_not_evaluate_are_not_checked(definition):
 def test_a_syntax_error_is_reported_instead_of_references():
     assert diagnostics(pass_output({"v": "{% phone[1,2) %}"})) == [
         (INVALID_JSONATA_EXPRESSION, ERROR, "/States/E/Output/v")]
+
+
+# -- 3e. A Task's Resource is an ARN ------------------------------------------------------------
+
+def task_machine(resource, **fields):
+    return jsonpath({"T": {"Type": "Task", "Resource": resource, "End": True, **fields}})
+
+
+NOT_ARNS = [
+    "charge", "ProcessOrderFunction", "saga-charge", "", " ", "arn:", "arn:aws", "arn:aws:lambda",
+    "arn:aws:lambda:us-east-1", "arn:aws:lambda:us-east-1:123456789012",
+    "arn:aws:lambda:us-east-1:123456789012:", "lambda:invoke", "states:::lambda:invoke",
+    "ARN:aws:states:::lambda:invoke", " arn:aws:states:::lambda:invoke",
+    "arn:aws:states:::lambda:invoke ", "arn:<PARTITION>:states:::lambda:invoke",
+    "arn:azure:states:::lambda:invoke", "arn:aws::::x", "arn:aws:Lambda:::x",
+    "arn:aws:lambda:us-east-1:123456789012:function:my function",
+    "{% 'arn:aws:lambda:us-east-1:123456789012:function:' & $states.input.f %}",
+    "$.resource", "https://example.com/charge",
+]
+ARNS = [
+    LAMBDA, LAMBDA + ":prod", LAMBDA + ":7", "arn:aws:states:::lambda:invoke",
+    "arn:aws:states:::lambda:invoke.waitForTaskToken", "arn:aws:states:::states:startExecution.sync:2",
+    "arn:aws:states:::aws-sdk:s3:listBuckets", "arn:aws:states:::dynamodb:putItem",
+    "arn:aws:states:::http:invoke", "arn:aws:states:us-east-1:123456789012:activity:review",
+    "arn:aws-cn:lambda:cn-north-1:123456789012:function:work",
+    "arn:aws-us-gov:states:::sqs:sendMessage.waitForTaskToken",
+    "arn:aws-iso-b:states:::sns:publish", "arn:aws-eusc:states:::ecs:runTask.sync",
+]
+PLACEHOLDERS = ["${ChargeFunctionArn}", "arn:aws:lambda:${AWS::Region}:${AWS::AccountId}:function:charge"]
+
+
+@pytest.mark.parametrize("resource", NOT_ARNS)
+def test_a_task_resource_that_is_not_an_arn_is_refused(resource):
+    found = validate(task_machine(resource))
+    assert [(d.code, d.severity, d.location) for d in found] == [
+        (SCHEMA_VALIDATION_FAILED, ERROR, "/States/T/Resource")]
+    assert found[0].message.startswith("Value is not a valid resource ARN")
+
+
+@pytest.mark.parametrize("resource", ARNS + PLACEHOLDERS)
+def test_a_task_resource_that_is_an_arn_is_accepted(resource):
+    assert diagnostics(task_machine(resource)) == []
+
+
+def test_a_bare_word_is_refused_in_every_scope_and_language():
+    task = {"Type": "Task", "Resource": "charge", "End": True}
+    definition = jsonata({
+        "P": {"Type": "Parallel", "Next": "M", "Branches": [{"StartAt": "B", "States": {"B": task}}]},
+        "M": {"Type": "Map", "End": True, "ItemProcessor": {"StartAt": "I", "States": {"I": task}}}})
+    assert diagnostics(definition) == [
+        (SCHEMA_VALIDATION_FAILED, ERROR, "/States/P/Branches/0/States/B/Resource"),
+        (SCHEMA_VALIDATION_FAILED, ERROR, "/States/M/ItemProcessor/States/I/Resource")]
+
+
+def test_the_message_says_which_arn_to_write():
+    [found] = validate(task_machine("charge"))
+    assert found.message == (
+        "Value is not a valid resource ARN: 'charge'. A Task's Resource is an ARN: for a Lambda "
+        "function, 'arn:aws:lambda:us-east-1:123456789012:function:charge' (a resources mapping "
+        "may still key it by 'charge')")
+    [found] = validate(task_machine("not a name"))
+    assert "'arn:aws:lambda:<region>:<account>:function:<name>'" in found.message
+
+
+def test_a_resource_of_the_wrong_type_is_reported_once():
+    assert diagnostics(task_machine(42)) == [(SCHEMA_VALIDATION_FAILED, ERROR, "/States/T/Resource")]
+
+
+def test_state_machine_refuses_a_bare_word():
+    with pytest.raises(ValidationError) as raised:
+        asl.StateMachine(task_machine("charge"))
+    assert [(d.code, d.location) for d in raised.value.diagnostics] == [
+        (SCHEMA_VALIDATION_FAILED, "/States/T/Resource")]
+    assert "Value is not a valid resource ARN: 'charge'" in str(raised.value)
+
+
+def test_test_state_refuses_a_bare_word():
+    with pytest.raises(ValidationError) as raised:
+        asl.test_state({"Type": "Task", "Resource": "charge", "End": True}, {},
+                       resources={"charge": lambda payload: payload})
+    assert [d.code for d in raised.value.diagnostics] == [SCHEMA_VALIDATION_FAILED]
+
+
+def test_asl_validate_refuses_a_bare_word(tmp_path):
+    path = tmp_path / "bare.json"
+    path.write_text(json.dumps(task_machine("charge")), encoding="utf-8")
+    result = CliRunner().invoke(main, ["validate", str(path)])
+    assert result.exit_code == 1
+    lines = result.output.splitlines()
+    assert lines[0].startswith("ERROR SCHEMA_VALIDATION_FAILED /States/T/Resource: "
+                               "Value is not a valid resource ARN: 'charge'.")
+    assert lines[-1] == f"{path}: 1 error"
+
+
+def test_asl_run_refuses_a_bare_word_before_calling_anything(tmp_path):
+    path = tmp_path / "bare.json"
+    path.write_text(json.dumps(task_machine("charge")), encoding="utf-8")
+    handlers = tmp_path / "handlers.py"
+    handlers.write_text("RESOURCES = {'charge': lambda payload: 1 / 0}\n", encoding="utf-8")
+    result = CliRunner().invoke(main, ["run", str(path), "--resources", str(handlers)])
+    assert result.exit_code == 2
+    assert "Value is not a valid resource ARN" in result.output
+
+
+@pytest.mark.parametrize("resource, key", [
+    ("arn:aws:lambda:us-east-1:123456789012:function:charge", "charge"),
+    ("arn:aws:lambda:eu-west-1:999999999999:function:charge:prod", "charge"),
+    ("arn:aws-cn:lambda:cn-north-1:123456789012:function:charge", "charge"),
+    ("arn:aws:states:us-east-1:123456789012:activity:charge", "charge"),
+    ("arn:aws:lambda:us-east-1:123456789012:function:charge",
+     "arn:aws:lambda:us-east-1:123456789012:function:charge"),
+])
+def test_the_short_resources_key_still_answers_the_arn(resource, key):
+    result = asl.StateMachine(task_machine(resource)).execute(
+        {"amount": 5}, resources={key: lambda order: {"charged": order["amount"]}})
+    assert (result.status, result.output) == ("SUCCEEDED", {"charged": 5})
+
+
+def test_the_short_key_answers_lambda_invoke_by_function_name():
+    definition = task_machine("arn:aws:states:::lambda:invoke",
+                              Parameters={"FunctionName": "charge", "Payload.$": "$"})
+    result = asl.StateMachine(definition).execute({"amount": 5}, resources={"charge": lambda o: 7})
+    assert (result.status, result.output["Payload"]) == ("SUCCEEDED", 7)
+
+
+def test_every_valid_corpus_definition_passes_the_whole_validator():
+    for path in sorted((Path(__file__).parent / "valid").glob("*.json")):
+        definition = json.loads(path.read_text(encoding="utf-8"))
+        assert [str(d) for d in validate(definition) if d.severity == ERROR] == [], path.name
