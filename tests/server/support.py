@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import socket
+import subprocess
+import sys
 import time
 
 import boto3
@@ -70,3 +73,50 @@ class Tokens:
         return None
 
 
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Serve:
+    """``asl serve`` as a real subprocess on one SQLite file, to be killed with SIGKILL
+    and started again on the same port and file."""
+
+    def __init__(self, db, handlers, env: dict | None = None) -> None:
+        self.db, self.handlers, self.env = str(db), str(handlers), env
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.process: subprocess.Popen | None = None
+
+    def start(self) -> "Serve":
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "asl", "serve", "--port", str(self.port), "--db", self.db,
+             "--resources", self.handlers],
+            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=self.env)
+        give_up = time.monotonic() + 15
+        while time.monotonic() < give_up:
+            try:
+                socket.create_connection(("127.0.0.1", self.port), timeout=0.2).close()
+                return self
+            except OSError:
+                if self.process.poll() is not None:
+                    raise AssertionError(self.process.stderr.read().decode()) from None
+                time.sleep(0.05)
+        self.kill()
+        raise AssertionError("asl serve did not start listening")
+
+    def kill(self) -> None:
+        """SIGKILL: no handler runs, nothing is flushed or closed."""
+        if self.process is not None and self.process.poll() is None:
+            self.process.kill()
+            self.process.wait(timeout=5)
+        if self.process is not None:
+            self.process.stderr.close()
+        self.process = None
+
+    def restart(self) -> "Serve":
+        self.kill()
+        return self.start()

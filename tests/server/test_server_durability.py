@@ -6,17 +6,13 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import signal
-import socket
 import subprocess
-import sys
-import time
 
 import pytest
 
 from asl.server import running_server
 
-from .support import FUNCTION, ROLE, client, definition, task, wait_done
+from .support import FUNCTION, ROLE, Serve, client, definition, task, wait_done
 
 DOUBLE = definition({"A": task(FUNCTION.format("double"), End=True)})
 WAIT = definition({"W": {"Type": "Wait", "Seconds": 60, "End": True}})
@@ -57,33 +53,6 @@ def test_restart_keeps_machines_and_finished_executions(tmp_path, resources):
         assert len(sfn.list_executions(stateMachineArn=arn)["executions"]) == 2
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _start_command(tmp_path, port: int) -> subprocess.Popen:
-    handlers = tmp_path / "handlers.py"
-    handlers.write_text("def double(event):\n    return {'value': event['value'] * 2}\n\n"
-                        "RESOURCES = {'double': double}\n")
-    process = subprocess.Popen(
-        [sys.executable, "-c", "from asl.server.command import serve_command; serve_command()",
-         "--port", str(port), "--db", str(tmp_path / "cli.db"), "--resources", str(handlers)],
-        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    give_up = time.monotonic() + 15
-    while time.monotonic() < give_up:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            return process
-        except OSError:
-            if process.poll() is not None:
-                raise AssertionError(process.stderr.read().decode())
-            time.sleep(0.05)
-    process.kill()
-    raise AssertionError("asl serve did not start listening")
-
-
 def _aws(url: str, *args: str) -> dict:
     env = dict(os.environ, AWS_ACCESS_KEY_ID="testing", AWS_SECRET_ACCESS_KEY="testing",
                AWS_DEFAULT_REGION="us-east-1", AWS_CONFIG_FILE=os.devnull,
@@ -95,10 +64,15 @@ def _aws(url: str, *args: str) -> dict:
     return json.loads(completed.stdout) if completed.stdout.strip() else {}
 
 
+HANDLERS = ("def double(event):\n    return {'value': event['value'] * 2}\n\n"
+            "RESOURCES = {'double': double}\n")
+
+
 def test_serve_command_survives_sigkill(tmp_path):
-    port = _free_port()
-    url = f"http://127.0.0.1:{port}"
-    process = _start_command(tmp_path, port)
+    handlers = tmp_path / "handlers.py"
+    handlers.write_text(HANDLERS)
+    serve = Serve(tmp_path / "cli.db", handlers).start()
+    url = serve.url
     try:
         sfn = client(url)
         arn = sfn.create_state_machine(name="Killed", definition=DOUBLE,
@@ -106,11 +80,7 @@ def test_serve_command_survives_sigkill(tmp_path):
         done = sfn.start_execution(stateMachineArn=arn, name="before",
                                    input='{"value": 3}')["executionArn"]
         assert wait_done(sfn, done)["status"] == "SUCCEEDED"
-    finally:
-        process.send_signal(signal.SIGKILL)
-        process.wait(timeout=5)
-    process = _start_command(tmp_path, port)
-    try:
+        serve.restart()
         sfn = client(url)
         described = sfn.describe_execution(executionArn=done)
         assert described["status"] == "SUCCEEDED"
@@ -123,5 +93,4 @@ def test_serve_command_survives_sigkill(tmp_path):
         with pytest.raises(AssertionError, match="StateMachineDoesNotExist"):
             _aws(url, "describe-state-machine", "--state-machine-arn", arn + "Gone")
     finally:
-        process.send_signal(signal.SIGKILL)
-        process.wait(timeout=5)
+        serve.kill()
