@@ -59,9 +59,9 @@ def reserve(payload):
 
 def slow(payload, context):
     """Blocks until the test lets it go; records each delivery's attempt id."""
-    _count("slow")
     with open(OUT / "slow.attempts", "a") as attempts:
         attempts.write(context.attempt_id + "\\n")
+    _count("slow")      # after the id: the test kills the server once it sees the count
     while not (OUT / "release").exists():
         time.sleep(0.02)
     return {"done": True}
