@@ -229,6 +229,8 @@ def test_a_lower_max_concurrency_holds_back_children_not_started(sfn, make_machi
     execution = start(sfn, machine, [{"v": n, "wait": n < 3} for n in range(6)])
     arn = wait_for(lambda: sfn.list_map_runs(executionArn=execution)["mapRuns"])[0]["mapRunArn"]
     wait_for(lambda: sfn.describe_map_run(mapRunArn=arn)["executionCounts"]["running"] == 3)
+    # a child counts as running before its callable is called: wait for all three calls
+    wait_for(lambda: len(probe.in_flight_at_start) == 3)
     sfn.update_map_run(mapRunArn=arn, maxConcurrency=1)
     probe.opened.set()
     assert wait_done(sfn, execution)["status"] == "SUCCEEDED"
