@@ -123,6 +123,7 @@ def test_a_callback_sent_after_the_kill_completes_the_task(serve, out):
     arn = _machine(sfn, "Approve", {"T": _callback("one")})
     execution = sfn.start_execution(stateMachineArn=arn, input="{}")["executionArn"]
     token = wait_for(lambda: (out / "token-one").exists() and (out / "token-one").read_text())
+    wait_for(lambda: "TaskSubmitted" in _types(_history(sfn, execution)))
     serve.restart()
     sfn = client(serve.url)
     assert sfn.describe_execution(executionArn=execution)["status"] == "RUNNING"
@@ -143,6 +144,7 @@ def test_an_activity_task_taken_before_the_kill_is_answered_after_it(serve):
     execution = sfn.start_execution(stateMachineArn=arn, input='{"doc": 7}')["executionArn"]
     polled = sfn.get_activity_task(activityArn=activity, workerName="w1")
     assert json.loads(polled["input"]) == {"doc": 7}
+    wait_for(lambda: "ActivityStarted" in _types(_history(sfn, execution)))
     serve.restart()
     sfn = client(serve.url)
     assert sfn.describe_execution(executionArn=execution)["status"] == "RUNNING"
@@ -174,7 +176,8 @@ def test_a_retry_back_off_goes_on_and_the_failed_attempt_is_not_repeated(serve, 
     arn = _machine(sfn, "Retries", {"T": task(FUNCTION.format("flaky"), Retry=[
         {"ErrorEquals": ["Declined"], "IntervalSeconds": 2, "MaxAttempts": 2}], End=True)})
     execution = sfn.start_execution(stateMachineArn=arn, input="{}")["executionArn"]
-    wait_for(lambda: _calls(out, "flaky") == 1)
+    # killed once the failure is recorded (before, the attempt would still be in flight)
+    wait_for(lambda: "LambdaFunctionFailed" in _types(_history(sfn, execution)))
     serve.restart()
     sfn = client(serve.url)
     described = wait_done(sfn, execution, timeout=15)
@@ -195,6 +198,7 @@ def test_a_map_waiting_on_a_callback_per_item_goes_on(serve, out):
     execution = sfn.start_execution(stateMachineArn=arn,
                                     input=json.dumps({"items": items}))["executionArn"]
     wait_for(lambda: all((out / f"token-{item}").exists() for item in items))
+    wait_for(lambda: _types(_history(sfn, execution)).count("TaskSubmitted") == 3)
     serve.restart()
     sfn = client(serve.url)
     for item in reversed(items):
