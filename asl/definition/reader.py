@@ -26,7 +26,8 @@ from typing import Any, NamedTuple
 
 _YAML_SUFFIXES = (".yaml", ".yml")
 # ${Name} as CloudFormation's DefinitionSubstitutions write it.
-_PLACEHOLDER_RE = re.compile(r"\$\{([^${}]+)\}")
+#: A DefinitionSubstitutions placeholder, ``${Name}``; group 1 is the name.
+PLACEHOLDER = re.compile(r"\$\{([^${}]+)\}")
 
 
 class DefinitionError(ValueError):
@@ -103,7 +104,7 @@ def substitute(definition: dict, substitutions: dict[str, str]) -> dict:
     def fill(text: str) -> str:
         if "${" not in text:
             return text
-        return _PLACEHOLDER_RE.sub(lambda m: values.get(m.group(1), m.group(0)), text)
+        return PLACEHOLDER.sub(lambda m: values.get(m.group(1), m.group(0)), text)
 
     def walk(value):
         if isinstance(value, str):

@@ -34,8 +34,8 @@ import re
 from pathlib import Path
 from typing import Any, Mapping
 
-from asl.definition.reader import (MAX_YAML_VALUES, DefinitionError, _decode, _is_file,
-                                   check_expansion, json_type, substitute)
+from asl.definition.reader import (MAX_YAML_VALUES, PLACEHOLDER, DefinitionError, _decode,
+                                   _is_file, check_expansion, json_type, substitute)
 
 __all__ = ["TemplateError", "TemplateDefinition", "load_template", "looks_like_template",
            "state_machine_ids",
@@ -52,7 +52,6 @@ DEFAULT_STACK_NAME = "asl-stack"
 DEFAULT_URL_SUFFIX = "amazonaws.com"
 
 _DEFINITION_FIELDS = ("Definition", "DefinitionString", "DefinitionUri", "DefinitionS3Location")
-_PLACEHOLDER_RE = re.compile(r"\$\{([^${}]+)\}")
 _SUB_RE = re.compile(r"\$\{([^}]*)\}")
 _YAML_SUFFIXES = (".yaml", ".yml")
 
@@ -249,7 +248,7 @@ def _parse_definition_text(text: str, subs: Mapping, where: str, suffix: str) ->
 
 def _fill_text(text: str, subs: Mapping) -> str:
     values = {k: v if isinstance(v, str) else json.dumps(v) for k, v in subs.items()}
-    return _PLACEHOLDER_RE.sub(lambda m: values.get(m.group(1), m.group(0)), text)
+    return PLACEHOLDER.sub(lambda m: values.get(m.group(1), m.group(0)), text)
 
 
 def _placeholders(value) -> list[str]:
@@ -258,7 +257,7 @@ def _placeholders(value) -> list[str]:
     while stack:
         item = stack.pop()
         if isinstance(item, str):
-            found.extend(n for n in _PLACEHOLDER_RE.findall(item) if n not in found)
+            found.extend(n for n in PLACEHOLDER.findall(item) if n not in found)
         elif isinstance(item, dict):
             stack.extend(item.values())
             stack.extend(k for k in item if isinstance(k, str))

@@ -28,6 +28,7 @@ import re
 from collections import deque
 
 from asl import errors
+from asl.definition.reader import PLACEHOLDER
 from asl.language import JSONATA, JSONPATH, is_jsonata_expression, is_number
 from asl.language.intrinsics import STRING_RETURNING, intrinsic_problems, is_intrinsic_call
 from asl.language.jsonpath import PathSyntaxError, compile_path, compile_reference_path, is_variable_name
@@ -113,8 +114,6 @@ _WITH_ERROR_OUTPUT = frozenset({"input", "context", "errorOutput"})
 #: <account>:<resource>`` (region and account may be empty, as in ``arn:aws:states:::...``),
 #: in an AWS partition (``aws``, ``aws-cn``, ``aws-us-gov``, ``aws-iso-b``...).
 TASK_RESOURCE_ARN = re.compile(r"arn:aws(?:-[a-z0-9]+)*:[a-z0-9][a-z0-9-]*:[^:\s]*:[^:\s]*:\S+")
-#: An unfilled DefinitionSubstitutions placeholder (``${ChargeArn}``), left as written.
-_PLACEHOLDER = re.compile(r"\$\{[^}]+\}")
 _FUNCTION_NAME = re.compile(r"[A-Za-z0-9_-]{1,64}")
 
 _SCOPE_NOUN = {"machine": "machine", "branch": "branch", "processor": "item processor"}
@@ -811,7 +810,7 @@ class _Checker:
         (``SCHEMA_VALIDATION_FAILED: Value is not a valid resource ARN``). A string holding
         an unfilled ``${Name}`` placeholder is left alone, like every other one."""
         if not isinstance(resource, str) or TASK_RESOURCE_ARN.fullmatch(resource) or \
-                _PLACEHOLDER.search(resource):
+                PLACEHOLDER.search(resource):
             return  # the schema pass reports a Resource that is not a string
         shown = resource if len(resource) <= 80 else resource[:77] + "..."
         if _FUNCTION_NAME.fullmatch(resource):
