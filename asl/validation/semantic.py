@@ -631,17 +631,20 @@ class _Checker:
         for name in _STATES_FIELD_RE.findall(expression):
             if name in allowed:
                 continue
+            code = INVALID_JSONATA_EXPRESSION
             if name == "result":
                 message = ("'$states.result' is only available in the Output and Assign of a "
                            "Task, Parallel or Map state")
             elif name == "errorOutput":
+                # AWS files this one with the top-level references [peer's AWS-validated tests].
+                code = UNSUPPORTED_JSONATA_EXPRESSION
                 message = "'$states.errorOutput' is only available in the Output and Assign of a Catcher"
             elif name in _STATES_FIELDS:
                 continue
             else:
                 message = (f"'$states.{name}' does not exist: $states has input, context, result "
                            "and errorOutput")
-            self.report(loc, INVALID_JSONATA_EXPRESSION, message)
+            self.report(loc, code, message)
 
     def top_level_references(self, expression: str) -> list[str]:
         """What a parsed expression reads from the top-level context. Cached per run

@@ -423,8 +423,13 @@ def test_states_fields_are_available_only_where_aws_provides_them(place, express
     else:
         state = {"Type": "Choice", "Choices": [{"Condition": value, "Next": "D"}], "Default": "D"}
     definition = machine({"A": state, "D": {"Type": "Succeed"}}, QueryLanguage="JSONata")
-    result = [d for d in semantic_diagnostics(definition) if d.code == "INVALID_JSONATA_EXPRESSION"]
+    result = [d.code for d in semantic_diagnostics(definition)
+              if d.code.endswith("_JSONATA_EXPRESSION")]
     assert (result == []) is ok
+    if not ok:
+        # AWS files $states.errorOutput outside a Catcher with the top-level references.
+        assert result == ["UNSUPPORTED_JSONATA_EXPRESSION" if "errorOutput" in expression
+                          else "INVALID_JSONATA_EXPRESSION"]
 
 
 # -- Assign ------------------------------------------------------------------------------
