@@ -16,6 +16,9 @@ from asl.server.store import Store
 
 __all__ = ["StoreJournal"]
 
+# One encoder for every record: json.dumps with options builds a new one per call.
+_encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+
 
 class StoreJournal:
     """The journal of one execution, appended to ``store``."""
@@ -28,7 +31,7 @@ class StoreJournal:
         self._stopped = stopped      # set when the server stops recording (Service.close)
 
     def _append(self, record: list) -> None:
-        text = json.dumps(record, ensure_ascii=False, separators=(",", ":"))
+        text = _encode(record)
         with self._lock:     # seq order is write order: causes come before their effects
             if not self._stopped.is_set():
                 self.store.append(self.arn, next(self._seq), text)
