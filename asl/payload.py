@@ -158,8 +158,20 @@ def _copy_bounded(value: Any) -> tuple[Any, int]:
         for key, item in value.items():
             if type(key) is not str or not key.isascii():
                 return _round_trip(value)
-            copied[key], size = _copy_bounded(item)
-            bound += 6 * len(key) + 4 + size
+            # Short ASCII strings, ints and None inline: a call per leaf is most of the walk.
+            kind = type(item)
+            if kind is str and len(item) <= _EXACT_STRING and item.isascii():
+                copied[key] = item
+                bound += 6 * (len(key) + len(item)) + 6
+            elif kind is int and -_INT_BOUND < item < _INT_BOUND:
+                copied[key] = item
+                bound += 6 * len(key) + 24
+            elif item is None:
+                copied[key] = None
+                bound += 6 * len(key) + 9
+            else:
+                copied[key], size = _copy_bounded(item)
+                bound += 6 * len(key) + 4 + size
         return copied, bound
     if kind is list:
         copied, bound = [], 2
@@ -201,9 +213,14 @@ def clone(value: Any) -> Any:
     they came in, so only the containers need copying (and nothing needs checking)."""
     kind = type(value)
     if kind is dict:
-        return {key: clone(item) for key, item in value.items()}
+        copied = {}
+        for key, item in value.items():     # leaves inline: a call per leaf costs most
+            kind = type(item)
+            copied[key] = clone(item) if kind is dict or kind is list else item
+        return copied
     if kind is list:
-        return [clone(item) for item in value]
+        return [clone(item) if type(item) is dict or type(item) is list else item
+                for item in value]
     return value
 
 

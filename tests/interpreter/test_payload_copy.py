@@ -10,7 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from asl.errors import StatesError
-from asl.payload import PAYLOAD_LIMIT, checked_copy, copy, sized_copy
+from asl.payload import PAYLOAD_LIMIT, checked_copy, clone, copy, sized_copy
 
 json_values = st.recursive(
     st.one_of(st.none(), st.booleans(), st.integers(), st.text(),
@@ -35,6 +35,22 @@ def test_a_copy_equals_the_json_round_trip_and_bounds_its_size(value):
     copied, bound = sized_copy(value)
     assert copied == expected
     assert bound >= exact
+
+
+def _containers(value) -> list:
+    if isinstance(value, dict):
+        return [value] + [c for item in value.values() for c in _containers(item)]
+    if isinstance(value, list):
+        return [value] + [c for item in value for c in _containers(item)]
+    return []
+
+
+@given(json_values)
+def test_a_clone_is_equal_and_shares_no_container(value):
+    cloned = clone(value)
+    assert cloned == value
+    originals = {id(c) for c in _containers(value)}
+    assert not any(id(c) in originals for c in _containers(cloned))
 
 
 def test_the_copy_is_independent_of_the_original():
