@@ -2,7 +2,8 @@
 
 AWS's ValidateStateMachineDefinition reports JSONata problems with the code
 INVALID_JSONATA_EXPRESSION (syntax, $states members that do not exist where the
-expression is), and every other rule violation as SCHEMA_VALIDATION_FAILED: fields of
+expression is), UNSUPPORTED_JSONATA_EXPRESSION (top-level references, and
+$states.errorOutput outside a Catcher), and every other rule violation as SCHEMA_VALIDATION_FAILED: fields of
 the other query language, a JSONPath state in a JSONata machine, the reserved variable
 name ``states``, names that are not identifiers. Each row: a definition and the exact
 ``(code, location)`` of every ERROR expected; an empty list means valid.
@@ -15,6 +16,7 @@ import pytest
 import asl
 
 INVALID_JSONATA = "INVALID_JSONATA_EXPRESSION"
+UNSUPPORTED_JSONATA = "UNSUPPORTED_JSONATA_EXPRESSION"
 SCHEMA = "SCHEMA_VALIDATION_FAILED"
 TASK = {"Type": "Task", "Resource": "arn:aws:lambda:us-east-1:123456789012:function:f", "End": True}
 PROCESSOR = {"StartAt": "P", "States": {"P": {"Type": "Pass", "End": True}}}
@@ -74,9 +76,9 @@ CASES = [
      []),
     # -- $states.errorOutput only in a Catcher [AWS] -------------------------------------------
     ("errorOutput in Task Output", machine({**TASK, "Output": "{% $states.errorOutput %}"}),
-     [(INVALID_JSONATA, "/States/S/Output")]),
+     [(UNSUPPORTED_JSONATA, "/States/S/Output")]),
     ("errorOutput in Pass Assign", machine({"Type": "Pass", "Assign": {"e": "{% $states.errorOutput %}"}, "End": True}),
-     [(INVALID_JSONATA, "/States/S/Assign/e")]),
+     [(UNSUPPORTED_JSONATA, "/States/S/Assign/e")]),
     ("errorOutput in a Catcher", machine(catcher(Output="{% $states.errorOutput %}", Assign={"e": "{% $states.errorOutput.Cause %}"}), **DONE),
      []),
     # -- $states has four members ------------------------------------------------------------
