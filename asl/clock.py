@@ -63,7 +63,8 @@ class VirtualClock:
 
     def __init__(self, start: float | None = None, seed: int | None = 0) -> None:
         self._now = time.time() if start is None else float(start)
-        self._random = random.Random(seed)
+        self._seed = seed
+        self._random: random.Random | None = None   # made at the first jitter: seeding costs
         self._lock = threading.Lock()
         self.waits: list[RecordedWait] = []
 
@@ -85,7 +86,8 @@ class VirtualClock:
     def fork(self) -> "VirtualClock":
         child = VirtualClock.__new__(VirtualClock)
         child._now = self._now
-        child._random = self._random
+        child._seed = self._seed
+        child._random = self._generator()       # one sequence for the clock and its forks
         child._lock = self._lock
         child.waits = self.waits
         return child
@@ -95,9 +97,16 @@ class VirtualClock:
             if f._now > self._now:
                 self._now = f._now
 
-    def jitter(self, upper: float) -> float:
+    def _generator(self) -> random.Random:
         with self._lock:
-            return self._random.uniform(0, upper)
+            if self._random is None:
+                self._random = random.Random(self._seed)
+            return self._random
+
+    def jitter(self, upper: float) -> float:
+        generator = self._generator()
+        with self._lock:
+            return generator.uniform(0, upper)
 
     @property
     def schedule(self) -> list[tuple[str, str, float]]:
