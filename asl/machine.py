@@ -134,6 +134,7 @@ class StateMachine:
                 _COMPILED.put(key, compiled)
         self._definition, self._scope, self._timeout, self._tasks = compiled
         self._resolved = None    # (id, keys) of the last resources mapping found complete
+        self._handlers: tuple = ()   # what each Task found in it
         role_arn = role_arn or f"arn:aws:iam::{account}:role/StepFunctions-{name}-role"
         self.identity = Identity(name, region, account, role_arn, type)
 
@@ -178,14 +179,20 @@ class StateMachine:
         keys = tuple(resources)
         if self._resolved == (id(resources), keys):
             return
-        missing = self.missing_resources(resources)
-        if missing:
-            raise MissingResourceError(missing)
-        for state_name, spec, parameters in self._tasks:
-            handler = lookup(spec, resources, parameters)
-            if handler is not None and not callable(handler):
-                raise TypeError(f"state '{state_name}': the resources mapping gives "
-                                f"'{spec.resource}' a {type(handler).__name__}, not a callable")
+        # A new mapping of the callables last found complete (a test writing resources={...}
+        # at each call) is complete too: comparing what each Task finds is enough.
+        handlers = tuple(lookup(spec, resources, parameters)
+                         for _, spec, parameters in self._tasks)
+        if handlers != self._handlers or None in handlers:
+            missing = self.missing_resources(resources)
+            if missing:
+                raise MissingResourceError(missing)
+            for (state_name, spec, _), handler in zip(self._tasks, handlers):
+                if handler is not None and not callable(handler):
+                    raise TypeError(f"state '{state_name}': the resources mapping gives "
+                                    f"'{spec.resource}' a {type(handler).__name__}, not a "
+                                    "callable")
+            self._handlers = handlers
         self._resolved = (id(resources), keys)
 
     def _prepare(self, input_value, resources, clock, name, concurrency, synchronous,
