@@ -32,7 +32,7 @@ from typing import Any, Callable, Protocol, Sequence
 from asl import errors
 from asl.clock import RealClock
 from asl.errors import Aborted, ExecutionTimedOut, StatesError
-from asl.history import History, HistoryLimitExceeded
+from asl.history import MAX_EVENTS, History, HistoryLimitExceeded
 from asl.language import evaluation
 from asl.language.timestamps import format_timestamp
 from asl.payload import PAYLOAD_LIMIT, check_size
@@ -48,6 +48,8 @@ _LOCATED_ERRORS = (errors.RUNTIME, errors.QUERY_EVALUATION_ERROR)
 VARIABLES_LIMIT = 10 * 1024 * 1024
 #: A Standard execution's longest run (AWS quota: one year), enforced under a VirtualClock.
 MAX_EXECUTION_SECONDS = 365 * 86400.0
+#: An Express execution's longest run (AWS quota: five minutes), enforced under any clock.
+MAX_EXPRESS_SECONDS = 300.0
 
 #: How often a real-time sleep or a call on a worker looks at the stop and the deadline.
 _POLL_SECONDS = 0.05
@@ -222,12 +224,15 @@ class Run:
         self.stoppable = not synchronous
         # called with (event type, a copy of the details) as events happen
         self.listener = None if listener is None else _Listener(listener)
-        self.history = History()
+        # Express workflows have no history quota (AWS keeps none; asl does, for the tests).
+        self.history = History(None if identity.express else MAX_EVENTS)
         self.states: list[str] = []
         self.cancel = _Cancel()
         self.stop_reason: tuple[str | None, str | None] | None = None
         self.start_time = clock.time()
-        if clock.virtual:       # AWS ends any execution after one year; real time never gets there
+        if identity.express:    # five minutes at most, whatever the clock
+            timeout = MAX_EXPRESS_SECONDS if timeout is None else min(timeout, MAX_EXPRESS_SECONDS)
+        elif clock.virtual:     # AWS ends any execution after one year; real time never gets there
             timeout = MAX_EXECUTION_SECONDS if timeout is None else min(timeout, MAX_EXECUTION_SECONDS)
         self.deadline = None if timeout is None else self.start_time + timeout
         self.tokens = TaskTokens(clock)

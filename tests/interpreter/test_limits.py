@@ -148,3 +148,39 @@ def test_virtual_clock_skips_long_waits():
     assert result.status == "SUCCEEDED"
     assert time.monotonic() - started < 1
     assert clock.time() == T0 + 86_400 * 300
+
+
+def _express(definition: dict):
+    return asl.StateMachine(definition, type="EXPRESS").execute(
+        {}, clock=asl.VirtualClock(start=T0))
+
+
+def test_an_express_execution_times_out_after_five_minutes():
+    """AWS's quota: an Express workflow runs five minutes at most, TimeoutSeconds or not."""
+    definition = {"StartAt": "W", "States": {"W": {"Type": "Wait", "Seconds": 600, "End": True}}}
+    result = _express(definition)
+    assert result.status == "TIMED_OUT"
+    assert result.stop_time - result.start_time == 300
+    assert event_types(result)[-1] == "ExecutionTimedOut"
+    # A shorter TimeoutSeconds still wins; the same Wait in a Standard machine just waits.
+    result = _express({**definition, "TimeoutSeconds": 30})
+    assert (result.status, result.stop_time - result.start_time) == ("TIMED_OUT", 30)
+    result, _, _ = run(definition, {})
+    assert (result.status, result.stop_time - result.start_time) == ("SUCCEEDED", 600)
+
+
+def test_an_express_execution_has_no_history_quota():
+    """The 25,000-event quota is a Standard workflow's; an Express one runs past it."""
+    definition = {"StartAt": "Init", "States": {
+        "Init": {"Type": "Pass", "Result": 0, "ResultPath": "$.n", "Next": "Spin"},
+        "Spin": {"Type": "Pass", "Parameters": {"n.$": "States.MathAdd($.n, 1)"}, "Next": "Check"},
+        "Check": {"Type": "Choice", "Choices": [
+            {"Variable": "$.n", "NumericGreaterThanEquals": 9000, "Next": "Done"}],
+            "Default": "Spin"},
+        "Done": {"Type": "Succeed"}}}
+    result = _express(definition)
+    assert result.status == "SUCCEEDED", (result.error, result.cause)
+    assert result.output == {"n": 9000}
+    assert len(result.history) > 25_000
+    standard, _, _ = run(definition, {})
+    assert (standard.status, len(standard.history)) == ("FAILED", 25_000)
