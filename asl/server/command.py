@@ -6,12 +6,14 @@ import sys
 
 import click
 
+from asl.server import DEFAULT_PORT
+
 __all__ = ["serve_command"]
 
 
 @click.command("serve")
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
-@click.option("--port", default=8083, show_default=True, type=int,
+@click.option("--port", default=DEFAULT_PORT, show_default=True, type=int,
               help="Port to listen on (8083 is Step Functions Local's; 0 picks a free one).")
 @click.option("--db", default=":memory:", show_default=True, metavar="PATH|:memory:",
               help="The SQLite file that keeps state machines, executions and histories.")
@@ -36,7 +38,7 @@ def serve_command(host, port, db, resource_targets, mock_file, virtual_time, reg
     """
     from asl.mock import MockConfigError, load_mock_config
     from asl.resources import ResourceLoadError, load_resources
-    from asl.server import serve
+    from asl.server.host import serve
 
     try:
         resources: dict = {}
