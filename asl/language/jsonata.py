@@ -1091,7 +1091,8 @@ def _view(value: Any, trie: dict | None, null: Any) -> Any:
 class Expression:
     """One ``{% %}`` expression, parsed once, with what it needs bound at run time."""
 
-    __slots__ = ("expression", "field", "ast", "states", "variables", "path", "literal")
+    __slots__ = ("expression", "field", "ast", "states", "variables", "path", "literal",
+                 "native")
 
     def __init__(self, text: str, field: str) -> None:
         lib = _lib()
@@ -1110,6 +1111,9 @@ class Expression:
         # ``$sum`` alone is the function (an unsupported result), not a missing variable.
         self.path = None if path is not None and path[0] in lib.builtins else path
         self.literal = _literal(self.ast, lib)
+        # Shapes read without the library (plain paths and literals have their own fields).
+        self.native = (_native(self.ast, lib)
+                       if self.path is None and self.literal is None else None)
 
     def __call__(self, states: StatesVars, variables: Mapping[str, Any] | None,
                  now: float | None = None) -> Any:
@@ -1122,6 +1126,10 @@ class Expression:
                 return value
         if self.literal is not None:
             return self.literal[0]
+        if self.native is not None:
+            value = self.native(states, variables)
+            if value is not _FALLBACK:
+                return value
         lib = _lib()
         null = lib.NULL
         bindings = {"$": None, "__evaluate_entry": None, "__evaluate_exit": None}
@@ -1300,6 +1308,94 @@ def _plain_path(ast) -> tuple | None:
     if not all(_plain_step(step, "name") for step in steps[1:]):
         return None
     return (steps[0].value,) + tuple(step.value for step in steps[1:])
+
+
+def _native(ast, lib: _Library) -> Callable | None:
+    """``evaluate(states, variables)`` for the shapes a JSONata Output or Arguments is
+    mostly made of, read directly from the dictionaries: plain paths, literals, object
+    constructors with literal keys, array constructors, and ``$merge`` of them (the
+    ResultPath idiom ``$merge([$states.input, {'k': $states.result}])``). It answers
+    ``_FALLBACK`` wherever JSONata's sequence rules could differ from a plain reading (a
+    path reaching an array or a missing key, ``$merge`` of anything but objects, a
+    variable named ``merge``), and the library evaluates the whole expression then. None
+    for any other shape. Equal to the library's result (a property test compares them)."""
+    if any(getattr(ast, flag, None) for flag in _PLAIN_STEP_FLAGS):
+        return None
+    kind = getattr(ast, "type", None)
+    literal = _literal(ast, lib)
+    if literal is not None:
+        value = literal[0]
+        return lambda states, variables: value
+    path = _plain_path(ast)
+    if path is not None:
+        if path[0] in lib.builtins:
+            return None
+
+        def read(states, variables):
+            value = _follow(path, states, variables)
+            return _FALLBACK if value is _MISSING or type(value) is list else value
+        return read
+    if kind == "unary" and ast.value == "{" and getattr(ast, "lhs_object", None):
+        keys, parts = [], []
+        for key, item in ast.lhs_object:
+            if getattr(key, "type", None) != "string" or any(
+                    getattr(key, flag, None) for flag in _PLAIN_STEP_FLAGS):
+                return None
+            part = _native(item, lib)
+            if part is None:
+                return None
+            keys.append(key.value)
+            parts.append(part)
+        if len(set(keys)) != len(keys):        # JSONata's error D1009: the library says it
+            return None
+        pairs = tuple(zip(keys, parts))
+
+        def construct(states, variables):
+            built = {}
+            for key, part in pairs:
+                value = part(states, variables)
+                if value is _FALLBACK:
+                    return _FALLBACK
+                built[key] = value
+            return built
+        return construct
+    if kind == "unary" and ast.value == "[" and getattr(ast, "expressions", None):
+        parts = []
+        for item in ast.expressions:
+            part = _native(item, lib)
+            if part is None:
+                return None
+            parts.append(part)
+
+        def array(states, variables):
+            built = []
+            for part in parts:
+                value = part(states, variables)
+                if value is _FALLBACK or type(value) is list:    # arrays flatten in JSONata
+                    return _FALLBACK
+                built.append(value)
+            return built
+        return array
+    if kind == "function" and len(getattr(ast, "arguments", None) or ()) == 1:
+        procedure = ast.procedure
+        if not (_plain_step(procedure, "variable") and procedure.value == "merge"):
+            return None
+        argument = _native(ast.arguments[0], lib)
+        if argument is None:
+            return None
+
+        def merge(states, variables):
+            if variables and "merge" in variables:
+                return _FALLBACK
+            objects = argument(states, variables)
+            if type(objects) is not list or not all(type(o) is dict for o in objects):
+                return _FALLBACK
+            merged = {}
+            for item in objects:
+                merged.update(item)
+            return merged
+        return merge
+    return None
 
 
 def _follow(path: tuple, states: StatesVars, variables) -> Any:
