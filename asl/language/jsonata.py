@@ -29,7 +29,8 @@ definition uses JSONata. This module adds what Step Functions adds around it:
 Cost: the library interprets the AST in pure Python, 15 to 50 microseconds for a simple
 expression. So plain paths (``$states.input.order.id``, ``$customer.name``), by far the
 most common expressions, are read directly from the dictionaries whenever every step
-lands on an object; and for the others, only the parts of ``$states`` and of variables
+lands on an object, and so are object and array constructors of them and ``$merge``
+(the ResultPath idiom; :func:`_native`); for the others, only the parts of ``$states`` and of variables
 the expression can reach are converted for the library (a Map iteration reading
 ``$states.context.Map.Item.Value`` never walks the execution's input).
 """
