@@ -57,7 +57,9 @@ __all__ = [
     "check_expression", "parse_expression", "references",
 ]
 
-#: ``$states``: ``{"input": ..., "context": ..., "result"?: ..., "errorOutput"?: ...}``.
+#: ``$states``: ``{"input": ..., "context": ..., "result"?: ..., "errorOutput"?: ...}``;
+#: ``context`` may be a function of no arguments giving it, called only by an expression
+#: that reads it (building the Context object is a good part of a simple state's cost).
 StatesVars = Mapping[str, Any]
 Evaluator = Callable[..., Any]
 
@@ -1093,7 +1095,7 @@ class Expression:
     """One ``{% %}`` expression, parsed once, with what it needs bound at run time."""
 
     __slots__ = ("expression", "field", "ast", "states", "variables", "path", "literal",
-                 "native")
+                 "native", "reads_context")
 
     def __init__(self, text: str, field: str) -> None:
         lib = _lib()
@@ -1107,6 +1109,8 @@ class Expression:
         # ``%`` climbs back up a path: hand the library whole values, not pruned views.
         reach = dict.fromkeys(analysis.reach) if analysis.uses_parent else dict(analysis.reach)
         self.states = reach.pop("states", _MISSING)     # a trie, or _MISSING if unread
+        self.reads_context = self.states is None or (
+            type(self.states) is dict and "context" in self.states)
         self.variables = tuple(reach.items())
         path = _plain_path(self.ast)
         # ``$sum`` alone is the function (an unsupported result), not a missing variable.
@@ -1119,6 +1123,10 @@ class Expression:
     def __call__(self, states: StatesVars, variables: Mapping[str, Any] | None,
                  now: float | None = None) -> Any:
         """The expression's JSON value; States.QueryEvaluationError if there is none."""
+        if self.reads_context and states is not None:
+            context = states.get("context")
+            if callable(context):
+                states = {**states, "context": context()}
         if self.path is not None:
             value = _follow(self.path, states, variables)
             if value is not _FALLBACK:

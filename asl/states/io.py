@@ -61,8 +61,9 @@ def result_fields(definition: dict, jsonata: bool, parameters_field: str | None 
 
 
 def states_variable(frame: Frame, raw: Any, **more: Any) -> dict:
-    """``$states``: the state's input and the Context object, plus result/errorOutput."""
-    states = {"input": raw, "context": frame.context}
+    """``$states``: the state's input and the Context object, plus result/errorOutput.
+    The Context object is built only if an expression reads it (see StatesVars)."""
+    states = {"input": raw, "context": lambda: frame.context}
     states.update(more)
     return states
 
