@@ -179,8 +179,12 @@ class _Listener:
 
 
 class Journal(Protocol):
-    """Where a durable host keeps a run as it goes; each call returns once the record is
-    safe (asl serve: committed to SQLite), so a kill at any moment loses no step.
+    """Where a durable host keeps a run as it goes. Records may be held until ``flush()``,
+    which returns once every record so far is safe (asl serve: committed to SQLite). The
+    run flushes at each state transition, when a branch or iteration ends, before it
+    hands control to anything outside it (user code, a wait, a token's answer) and when
+    it ends: a kill loses no finished transition, and a state it interrupts runs again
+    from the start of its attempt (user code called again, with the same attempt id).
 
     ``path`` names a scope: ``()`` the top level, each ``(state name, index)`` below it one
     Parallel branch or Map iteration. ``event(path, event, own)``: an event the thread at
@@ -200,6 +204,7 @@ class Journal(Protocol):
 
     def event(self, path: tuple, event: tuple, own: bool) -> None: ...
     def record(self, kind: str, path: tuple, body: Any) -> None: ...
+    def flush(self) -> None: ...
 
 
 class Run:
@@ -531,6 +536,7 @@ class Frame:
         """Sleep on this thread's clock; cut short by a stop, a sibling's failure or the
         machine's TimeoutSeconds."""
         run = self.run
+        self.commit()
         self.check()
         timed_out = False
         if run.deadline is not None:
@@ -553,6 +559,12 @@ class Frame:
         if self.cancel.is_set():
             raise Aborted()
 
+    def commit(self) -> None:
+        """Make what the run recorded so far durable (a durable host's journal)."""
+        journal = self.run.journal
+        if journal is not None:
+            journal.flush()
+
     # -- user code ------------------------------------------------------------------------
 
     def call(self, function: Callable[[], Any], *, limit: float | None = None) -> Any:
@@ -565,6 +577,7 @@ class Frame:
         of them fires: AWS does not wait for a task that is no longer wanted either.
         """
         run = self.run
+        self.commit()
         real_deadline = run.deadline if not self.clock.virtual else None
         if limit is None and real_deadline is None and not run.stoppable:
             return function()
@@ -609,8 +622,9 @@ class Frame:
             while name is not None:
                 log.state, log.data, log.size = name, data, size
                 name, data, size = states[name].run(self, data, size)
-                if journal is not None:
+                if journal is not None:         # a transition: committed as it happens
                     journal.record("next", log.path, name)
+                    journal.flush()
             log.state = None
         except StatesError as exc:
             log.variables = self.variables
@@ -704,10 +718,12 @@ class Frame:
                 del log.children[key]       # finished: only its output is needed
                 if journal is not None:
                     journal.record("done", child_log.path, output)
+                    journal.flush()
             except StatesError as exc:
                 log.failed[key] = (exc.error, exc.cause)
                 if journal is not None:
                     journal.record("failed", child_log.path, [exc.error, exc.cause])
+                    journal.flush()
                 fail(index, exc)
             except Aborted:
                 pass
@@ -824,6 +840,7 @@ class Execution:
                 frame.event("ExecutionStarted", {"input": run.input,
                                                  "roleArn": run.identity.role_arn})
                 frame.previous = 0   # AWS records the first Entered with previousEventId 0
+            frame.commit()           # a start (or a redrive) is on record before anything runs
             output = frame.run_scope(self._scope, run.input, run.input_size)
             frame.check()        # a stop during the last state still ends the run ABORTED
             frame.event("ExecutionSucceeded", {"output": output})
@@ -863,6 +880,7 @@ class Execution:
             status=status, output=output, error=error, cause=cause, _run=run,
             input=run.input, start_time=run.start_time,
             stop_time=run.clock.time(), states=run.states, _history=run.history)
+        frame.commit()
         if self._done is not None:
             self._done.set()
         return self._result

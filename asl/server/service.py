@@ -163,6 +163,7 @@ class Service:
         self.virtual_time = virtual_time
         self._compiled: dict[tuple[str, str], Any] = {}   # (arn, revision) -> StateMachine
         self._live: dict[str, _Live] = {}                   # execution ARN -> running
+        self._journals: dict[str, StoreJournal] = {}        # execution ARN -> its journal
         self._redrivable: dict[str, tuple] = {}             # ARN -> (result, its _Live)
         self._tokens: dict[str, str] = {}                   # task token -> execution ARN
         self._activity_queues: dict[str, queue.Queue] = {}  # activity ARN -> waiting tasks
@@ -269,7 +270,8 @@ class Service:
         return None
 
     def _journal(self, arn: str) -> StoreJournal:
-        return StoreJournal(self.store, arn, self._stopped)
+        journal = self._journals[arn] = StoreJournal(self.store, arn, self._stopped)
+        return journal
 
     # -- ARNs --------------------------------------------------------------------------------
 
@@ -976,6 +978,7 @@ class Service:
                 if result.status == "SUCCEEDED":    # never redriven: its journal is done
                     self.store.drop_journal(arn)
             self._live.pop(arn, None)
+            self._journals.pop(arn, None)
             if not live.express and result.status != "SUCCEEDED" and live.compiled is not None:
                 # A redrive by this server starts from the engine's record in memory; a
                 # later server rebuilds it from the journal.
@@ -1137,6 +1140,9 @@ class Service:
             return None
         if live.execution.done:
             return _wire_events(live.execution.result().history)
+        journal = self._journals.get(arn)
+        if journal is not None:     # what a client has seen of the run is on record
+            journal.flush()
         return _wire_events(live.execution.events())
 
     def GetExecutionHistory(self, p: dict) -> dict:  # noqa: N802

@@ -343,11 +343,18 @@ class Store:
         row = self._one("SELECT * FROM execution_runs WHERE execution_arn = ?", (arn,))
         return dict(row) if row is not None else None
 
-    def append(self, arn: str, seq: int, record: str) -> None:
-        """One journal record, committed before returning (a kill loses none)."""
+    def append_many(self, arn: str, records: list[tuple[int, str]]) -> None:
+        """Journal records ``(seq, text)``, committed together before returning."""
         with self.lock:
-            self._db.execute("INSERT INTO journal (execution_arn, seq, record) VALUES (?, ?, ?)",
-                             (arn, seq, record))
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                self._db.executemany(
+                    "INSERT INTO journal (execution_arn, seq, record) VALUES (?, ?, ?)",
+                    [(arn, seq, text) for seq, text in records])
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
 
     def journal(self, arn: str) -> list:
         return [json.loads(r[0]) for r in self._all(

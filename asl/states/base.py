@@ -106,6 +106,10 @@ class Frame(Env, Protocol):
 
     def issue_task_token(self) -> str: ...
 
+    def commit(self) -> None:
+        """Make what the run recorded so far durable before waiting on something outside
+        it (a durable host's journal; nothing otherwise)."""
+
     def call(self, function: Callable[[], Any], *, limit: float | None = None) -> Any:
         """Run user code ``function()`` and return what it returns (or raise what it
         raises): on this thread when nothing could have to interrupt it, else on a worker

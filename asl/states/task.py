@@ -290,6 +290,7 @@ def wait_for_token(frame: Frame, tokens: TaskTokens, token: str, started: float,
     waiter = tokens.get(token)
     clock = frame.clock
     run = frame.run
+    frame.commit()          # the answer may come after a restart: the wait must be on record
     with waiter.condition:
         while waiter.outcome is None:
             now = clock.time()

@@ -20,19 +20,29 @@ CALLBACK = "arn:aws:states:::lambda:invoke.waitForTaskToken"
 
 
 class MemoryJournal:
+    """A journal as a durable host keeps it: records are safe only once flushed, so a
+    kill loses what the run recorded since its last flush (the engine must flush before
+    anything it waits on)."""
+
     def __init__(self):
-        self.records, self.lock, self.deaf = [], threading.Lock(), False
+        self.records, self.pending, self.lock, self.deaf = [], [], threading.Lock(), False
 
     def _keep(self, record):
         with self.lock:
             if not self.deaf:
-                self.records.append(json.loads(json.dumps(record)))
+                self.pending.append(json.loads(json.dumps(record)))
 
     def event(self, path, event, own):
         self._keep(["event", path, event, own])
 
     def record(self, kind, path, body):
         self._keep([kind, path, body])
+
+    def flush(self):
+        with self.lock:
+            if not self.deaf:
+                self.records.extend(self.pending)
+            self.pending = []
 
     def kill(self):
         with self.lock:
