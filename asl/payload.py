@@ -159,11 +159,11 @@ def _copy_bounded(value: Any) -> tuple[Any, int]:
             if type(key) is not str or not key.isascii():
                 return _round_trip(value)
             # Short ASCII strings, ints and None inline: a call per leaf is most of the walk.
-            kind = type(item)
-            if kind is str and len(item) <= _EXACT_STRING and item.isascii():
+            item_kind = type(item)
+            if item_kind is str and len(item) <= _EXACT_STRING and item.isascii():
                 copied[key] = item
                 bound += 6 * (len(key) + len(item)) + 6
-            elif kind is int and -_INT_BOUND < item < _INT_BOUND:
+            elif item_kind is int and -_INT_BOUND < item < _INT_BOUND:
                 copied[key] = item
                 bound += 6 * len(key) + 24
             elif item is None:
@@ -215,8 +215,8 @@ def clone(value: Any) -> Any:
     if kind is dict:
         copied = {}
         for key, item in value.items():     # leaves inline: a call per leaf costs most
-            kind = type(item)
-            copied[key] = clone(item) if kind is dict or kind is list else item
+            item_kind = type(item)
+            copied[key] = clone(item) if item_kind is dict or item_kind is list else item
         return copied
     if kind is list:
         return [clone(item) if type(item) is dict or type(item) is list else item

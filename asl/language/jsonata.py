@@ -30,9 +30,9 @@ Cost: the library interprets the AST in pure Python, 15 to 50 microseconds for a
 expression. So plain paths (``$states.input.order.id``, ``$customer.name``), by far the
 most common expressions, are read directly from the dictionaries whenever every step
 lands on an object, and so are object and array constructors of them and ``$merge``
-(the ResultPath idiom; :func:`_native`); for the others, only the parts of ``$states`` and of variables
-the expression can reach are converted for the library (a Map iteration reading
-``$states.context.Map.Item.Value`` never walks the execution's input).
+(the ResultPath idiom; :func:`_native`). For the others, only the parts of ``$states``
+and of variables the expression can reach are converted for the library (a Map iteration
+reading ``$states.context.Map.Item.Value`` never walks the execution's input).
 """
 
 from __future__ import annotations

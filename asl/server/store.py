@@ -345,16 +345,8 @@ class Store:
 
     def append_many(self, arn: str, records: list[tuple[int, str]]) -> None:
         """Journal records ``(seq, text)``, committed together before returning."""
-        with self.lock:
-            self._db.execute("BEGIN IMMEDIATE")
-            try:
-                self._db.executemany(
-                    "INSERT INTO journal (execution_arn, seq, record) VALUES (?, ?, ?)",
-                    [(arn, seq, text) for seq, text in records])
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
-            self._db.execute("COMMIT")
+        self._write([("INSERT INTO journal (execution_arn, seq, record) VALUES (?, ?, ?)",
+                      (arn, seq, text)) for seq, text in records])
 
     def journal(self, arn: str) -> list:
         return [json.loads(r[0]) for r in self._all(
